@@ -1,0 +1,36 @@
+//! The `kindling` command line (clap derive): parses arguments and dispatches to subcommands.
+//! A thin layer: everything it does is available through [`crate::Session`].
+
+pub mod submit;
+
+use clap::{Parser, Subcommand};
+
+/// A Spark-compatible streaming job runner.
+#[derive(Debug, Parser)]
+#[command(name = "kindling", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a streaming job file, like spark-submit.
+    Submit(submit::SubmitArgs),
+}
+
+/// Runs the parsed command; returns the process exit code.
+pub async fn run(cli: Cli) -> u8 {
+    let result = match cli.command {
+        Command::Submit(args) => submit::run(args).await,
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("Error: {err}");
+            err.exit_code()
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! Micro-batch execution: turns trigger ticks into committed batches.
+//!
+//! Order per batch (as in Spark's `MicroBatchExecution`): latest offset → write
+//! `offsets/<id>` → read `(start, end]` and run the plan → [`Sink::add_batch`] → write
+//! `commits/<id>` → publish [`QueryProgress`]. A trigger that finds no new input runs no batch.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+use tracing::{debug, info, warn};
+
+use super::checkpoint::{Checkpoint, OffsetMetadata};
+use super::incremental::IncrementalPlan;
+use super::output_mode::OutputMode;
+use super::progress::{
+    QueryProgress, QueryStatus, SinkProgress, SourceProgress, StateOperatorProgress, rate,
+};
+use super::query::QueryShared;
+use super::trigger::Trigger;
+use crate::error::{Error, Result};
+use crate::sink::Sink;
+use crate::source::{MicroBatchSource, ReadLimit, SourceOffset, now_millis};
+
+/// How long an idle query with the default trigger waits before asking the source again
+/// (Spark's `spark.sql.streaming.pollingDelay`).
+const POLLING_DELAY: Duration = Duration::from_millis(10);
+
+/// Everything one running query owns.
+pub(crate) struct MicroBatchExecution {
+    pub name: String,
+    pub id: String,
+    pub run_id: String,
+    pub source: Box<dyn MicroBatchSource>,
+    pub plan: IncrementalPlan,
+    pub sink: Box<dyn Sink>,
+    pub output_mode: OutputMode,
+    pub trigger: Trigger,
+    pub checkpoint: Checkpoint,
+    pub conf: BTreeMap<String, String>,
+    pub shared: Arc<QueryShared>,
+    pub stop: watch::Receiver<bool>,
+}
+
+impl MicroBatchExecution {
+    /// Runs batches until stopped, until a bounded trigger has consumed its input, or until a
+    /// batch fails.
+    pub async fn run(mut self) -> Result<()> {
+        let result = self.run_loop().await;
+        let message = match &result {
+            Ok(()) => "Stopped".to_string(),
+            Err(e) => format!("Terminated with exception: {e}"),
+        };
+        self.shared.set_status(QueryStatus::new(&message, false, false));
+        result
+    }
+
+    async fn run_loop(&mut self) -> Result<()> {
+        if self.trigger == Trigger::AvailableNow {
+            self.source.prepare_available_now().await?;
+        }
+        let limit = if self.trigger == Trigger::Once {
+            ReadLimit::All
+        } else {
+            ReadLimit::Configured
+        };
+        let interval = match self.trigger {
+            Trigger::ProcessingTime(d) => d,
+            _ => Duration::ZERO,
+        };
+        let mut start: Option<SourceOffset> = None;
+        let mut batch_id: u64 = 0;
+        let mut next_tick = Instant::now();
+        let mut last_trigger: Option<Instant> = None;
+        loop {
+            if *self.stop.borrow() {
+                return Ok(());
+            }
+            tokio::select! {
+                _ = tokio::time::sleep_until(next_tick.into()) => {}
+                _ = self.stop.changed() => return Ok(()),
+            }
+            let trigger_start = Instant::now();
+            let trigger_ms = now_millis();
+            self.shared.set_status(QueryStatus::new(
+                &format!("Getting offsets from {}", self.source.name()),
+                false,
+                true,
+            ));
+            let end = self.source.latest_offset(start.as_ref(), limit).await?;
+            let latest_offset_ms = trigger_start.elapsed().as_millis() as u64;
+            let end = match end {
+                Some(end) if start.as_ref() != Some(&end) => end,
+                _ => {
+                    if self.trigger.is_bounded() {
+                        return Ok(());
+                    }
+                    self.shared
+                        .set_status(QueryStatus::new("Waiting for data to arrive", false, false));
+                    next_tick = next_deadline(trigger_start, interval);
+                    continue;
+                }
+            };
+            self.shared
+                .set_status(QueryStatus::new("Processing new data", true, true));
+            let progress = self
+                .run_batch(batch_id, start.as_ref(), &end, trigger_ms, trigger_start)
+                .await
+                .map_err(|e| Error::BatchFailed {
+                    query: self.name.clone(),
+                    batch_id,
+                    source: Box::new(e),
+                })?;
+            let mut progress = progress;
+            progress.duration_ms.insert("latestOffset".into(), latest_offset_ms);
+            let since_last = last_trigger.map(|t| trigger_start.duration_since(t).as_millis() as u64);
+            progress.input_rows_per_second =
+                since_last.and_then(|ms| rate(progress.num_input_rows, ms));
+            if let Some(source) = progress.sources.first_mut() {
+                source.input_rows_per_second = progress.input_rows_per_second;
+            }
+            last_trigger = Some(trigger_start);
+            let elapsed = trigger_start.elapsed();
+            if !interval.is_zero() && elapsed > interval {
+                warn!(
+                    "Current batch is falling behind. The trigger interval is {} milliseconds, but spent {} milliseconds",
+                    interval.as_millis(),
+                    elapsed.as_millis()
+                );
+            }
+            info!(query = %self.name, batch_id, rows = progress.num_input_rows, ms = progress.batch_duration, "batch committed");
+            self.shared.publish(progress);
+            self.shared
+                .set_status(QueryStatus::new("Waiting for next trigger", true, false));
+            start = Some(end);
+            batch_id += 1;
+            if self.trigger == Trigger::Once {
+                return Ok(());
+            }
+            // Missed slots are not queued: an overrunning batch starts the next one at once.
+            next_tick = (trigger_start + interval).max(Instant::now());
+        }
+    }
+
+    async fn run_batch(
+        &mut self,
+        batch_id: u64,
+        start: Option<&SourceOffset>,
+        end: &SourceOffset,
+        trigger_ms: i64,
+        trigger_start: Instant,
+    ) -> Result<QueryProgress> {
+        let mut durations = BTreeMap::new();
+        let t = Instant::now();
+        let metadata = OffsetMetadata {
+            batch_watermark_ms: 0,
+            batch_timestamp_ms: trigger_ms,
+            conf: self.conf.clone(),
+        };
+        self.checkpoint.write_offsets(batch_id, &metadata, &[end])?;
+        durations.insert("walCommit".to_string(), ms(t));
+
+        let t = Instant::now();
+        let rows = self.source.read_batch(start, end).await?;
+        let num_input_rows: u64 = rows.iter().map(|b| b.num_rows() as u64).sum();
+        durations.insert("getBatch".to_string(), ms(t));
+        debug!(batch_id, num_input_rows, %end, "batch read");
+
+        let t = Instant::now();
+        let output = self.plan.run_batch(rows, self.output_mode).await?;
+        let num_output_rows: usize = output.batches.iter().map(|b| b.num_rows()).sum();
+        self.sink
+            .add_batch(batch_id, self.output_mode, &output.batches)
+            .await?;
+        durations.insert("addBatch".to_string(), ms(t));
+
+        let t = Instant::now();
+        self.checkpoint.write_commit(batch_id, 0)?;
+        self.source.commit(end).await?;
+        durations.insert("commitOffsets".to_string(), ms(t));
+        let total = ms(trigger_start);
+        durations.insert("triggerExecution".to_string(), total);
+
+        let processed = rate(num_input_rows, total);
+        Ok(QueryProgress {
+            id: self.id.clone(),
+            run_id: self.run_id.clone(),
+            name: self.name.clone(),
+            timestamp: chrono::DateTime::from_timestamp_millis(trigger_ms)
+                .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+                .unwrap_or_default(),
+            batch_id,
+            batch_duration: total,
+            num_input_rows,
+            input_rows_per_second: None,
+            processed_rows_per_second: processed,
+            duration_ms: durations,
+            state_operators: output
+                .state
+                .map(|s| StateOperatorProgress {
+                    operator_name: "stateStoreSave".to_string(),
+                    num_rows_total: s.num_rows_total,
+                    num_rows_updated: s.num_rows_updated,
+                    num_rows_removed: 0,
+                    memory_used_bytes: s.memory_used_bytes,
+                    commit_time_ms: 0,
+                })
+                .into_iter()
+                .collect(),
+            sources: vec![SourceProgress {
+                description: self.source.name().to_string(),
+                start_offset: start.map(|s| s.0.clone()),
+                end_offset: end.0.clone(),
+                num_input_rows,
+                input_rows_per_second: None,
+                processed_rows_per_second: processed,
+            }],
+            sink: SinkProgress {
+                description: self.sink.name().to_string(),
+                num_output_rows: num_output_rows as i64,
+            },
+        })
+    }
+}
+
+fn ms(since: Instant) -> u64 {
+    since.elapsed().as_millis() as u64
+}
+
+/// The next trigger after one that found no data: one interval after it started, or after
+/// [`POLLING_DELAY`] for the default trigger.
+fn next_deadline(trigger_start: Instant, interval: Duration) -> Instant {
+    if interval.is_zero() {
+        Instant::now() + POLLING_DELAY
+    } else {
+        (trigger_start + interval).max(Instant::now())
+    }
+}

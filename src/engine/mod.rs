@@ -1,0 +1,17 @@
+//! The streaming engine: the micro-batch loop and everything it coordinates (triggers, output
+//! modes, the incremental plan and its state, the checkpoint, progress, query handles).
+
+pub mod checkpoint;
+pub mod incremental;
+pub(crate) mod micro_batch;
+pub mod output_mode;
+pub mod progress;
+pub mod query;
+pub mod scan;
+pub mod state;
+pub mod trigger;
+
+pub use output_mode::OutputMode;
+pub use progress::{QueryProgress, QueryStatus};
+pub use query::StreamingQuery;
+pub use trigger::Trigger;

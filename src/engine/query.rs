@@ -1,0 +1,164 @@
+//! [`StreamingQuery`]: the handle of a running query (Spark's `StreamingQuery`): its ids,
+//! status and progress, `stop` and `await_termination`. The query runs on a task the handle owns.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use uuid::Uuid;
+
+use super::progress::{QueryProgress, QueryStatus};
+use crate::error::{Error, Result};
+
+/// How many progress reports a query keeps (`spark.sql.streaming.numRecentProgressUpdates`).
+const RECENT_PROGRESS: usize = 100;
+
+/// State shared between a running query and its handle.
+#[derive(Debug)]
+pub(crate) struct QueryShared {
+    status: Mutex<QueryStatus>,
+    progress: Mutex<VecDeque<QueryProgress>>,
+    /// The number of batches committed so far, for waiters.
+    committed: watch::Sender<u64>,
+}
+
+impl QueryShared {
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(QueryShared {
+            status: Mutex::new(QueryStatus::new("Initializing sources", false, false)),
+            progress: Mutex::new(VecDeque::new()),
+            committed: watch::Sender::new(0),
+        })
+    }
+
+    pub(crate) fn set_status(&self, status: QueryStatus) {
+        *self.status.lock().unwrap_or_else(|p| p.into_inner()) = status;
+    }
+
+    pub(crate) fn publish(&self, progress: QueryProgress) {
+        let mut recent = self.progress.lock().unwrap_or_else(|p| p.into_inner());
+        if recent.len() == RECENT_PROGRESS {
+            recent.pop_front();
+        }
+        recent.push_back(progress);
+        drop(recent);
+        self.committed.send_modify(|n| *n += 1);
+    }
+}
+
+/// A running (or finished) streaming query.
+#[derive(Debug)]
+pub struct StreamingQuery {
+    id: Uuid,
+    run_id: Uuid,
+    name: String,
+    shared: Arc<QueryShared>,
+    stop: watch::Sender<bool>,
+    task: JoinSet<Result<()>>,
+    outcome: Option<Result<(), String>>,
+}
+
+impl StreamingQuery {
+    pub(crate) fn new(
+        id: Uuid,
+        run_id: Uuid,
+        name: String,
+        shared: Arc<QueryShared>,
+        stop: watch::Sender<bool>,
+        task: JoinSet<Result<()>>,
+    ) -> Self {
+        StreamingQuery {
+            id,
+            run_id,
+            name,
+            shared,
+            stop,
+            task,
+            outcome: None,
+        }
+    }
+
+    /// The query id (stable across restarts from the same checkpoint).
+    pub fn id(&self) -> Uuid {
+        self.id
+    }
+
+    /// This run's id, new at every start.
+    pub fn run_id(&self) -> Uuid {
+        self.run_id
+    }
+
+    /// The query name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// What the query is doing now.
+    pub fn status(&self) -> QueryStatus {
+        self.shared
+            .status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The progress of the last committed batch.
+    pub fn last_progress(&self) -> Option<QueryProgress> {
+        self.shared
+            .progress
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .back()
+            .cloned()
+    }
+
+    /// The progress of up to the last 100 batches, oldest first.
+    pub fn recent_progress(&self) -> Vec<QueryProgress> {
+        self.shared
+            .progress
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned()
+            .collect()
+    }
+
+    /// Waits until at least `n` batches have been committed, or the query ended; returns
+    /// whether `n` batches were reached.
+    pub async fn wait_for_batches(&self, n: u64) -> bool {
+        let mut rx = self.shared.committed.subscribe();
+        rx.wait_for(|c| *c >= n).await.is_ok_and(|c| *c >= n)
+    }
+
+    /// Asks the query to stop after the batch in flight, if any.
+    pub fn stop(&self) {
+        self.stop.send_replace(true);
+    }
+
+    /// Waits for the query to end; `Ok` when it stopped or finished, the error when it failed.
+    pub async fn await_termination(&mut self) -> Result<()> {
+        if self.outcome.is_none() {
+            let result = match self.task.join_next().await {
+                Some(Ok(r)) => r,
+                Some(Err(join)) => Err(Error::Usage(format!(
+                    "query '{}' crashed: {join}",
+                    self.name
+                ))),
+                None => Ok(()),
+            };
+            self.outcome = Some(result.as_ref().map(|_| ()).map_err(|e| e.to_string()));
+            return result;
+        }
+        match &self.outcome {
+            Some(Err(message)) => Err(Error::Usage(message.clone())),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Drop for StreamingQuery {
+    fn drop(&mut self) {
+        self.stop.send_replace(true);
+    }
+}

@@ -1,0 +1,8 @@
+//! Job files: [`spec`] is the TOML shape users write (Spark's names, verbatim) plus `--conf`
+//! overrides; [`plan`] validates it into a [`JobPlan`] the engine can run.
+
+pub mod plan;
+pub mod spec;
+
+pub use plan::{JobPlan, QueryPlan, SinkPlan, SourcePlan};
+pub use spec::JobSpec;

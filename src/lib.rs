@@ -1,0 +1,36 @@
+//! kindling: a Spark-compatible streaming job runner.
+//!
+//! A job (a TOML file: source, Spark SQL query, sinks) runs as micro-batches of Arrow
+//! `RecordBatch`es executed by DataFusion, with Spark Structured Streaming's semantics.
+//!
+//! The batch lifecycle, per query (see [`engine`]): the trigger fires → the [`source`] reports
+//! its latest offset → `offsets/<id>` is written to the checkpoint → the rows in
+//! `(start, end]` run through the [`engine::incremental::IncrementalPlan`] (stateless, or an
+//! aggregation merged into keyed state) → the [`sink`] receives the result for its output mode
+//! → `commits/<id>` is written → a [`QueryProgress`] is published.
+//!
+//! [`job`] reads and validates job files; [`Session`] starts queries from them; [`cli`] is the
+//! thin `kindling` command on top.
+
+pub mod cli;
+pub mod engine;
+pub mod error;
+pub mod job;
+pub mod options;
+pub mod session;
+pub mod sink;
+pub mod source;
+pub mod sql;
+
+pub use engine::{OutputMode, QueryProgress, QueryStatus, StreamingQuery, Trigger};
+pub use error::{Error, Result};
+pub use job::{JobPlan, QueryPlan};
+pub use session::Session;
+
+/// The types most programs using kindling need.
+pub mod prelude {
+    pub use crate::engine::{OutputMode, QueryProgress, QueryStatus, StreamingQuery, Trigger};
+    pub use crate::error::{Error, Result};
+    pub use crate::job::{JobPlan, QueryPlan};
+    pub use crate::session::Session;
+}

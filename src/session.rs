@@ -1,0 +1,112 @@
+//! [`Session`]: the library entry point under the CLI. It plans a [`QueryPlan`] (SQL → checked
+//! → incremental plan → sink), starts it on its own task and returns a [`StreamingQuery`].
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::SchemaRef;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::engine::checkpoint::Checkpoint;
+use crate::engine::incremental::IncrementalPlan;
+use crate::engine::micro_batch::MicroBatchExecution;
+use crate::engine::output_mode;
+use crate::engine::query::QueryShared;
+use crate::engine::scan::{BatchSlot, slot_table};
+use crate::engine::StreamingQuery;
+use crate::error::{Error, Result};
+use crate::job::{JobPlan, QueryPlan};
+use crate::sink::build_sink;
+use crate::sink::memory::MemoryTables;
+use crate::source::build_source;
+
+/// Starts streaming queries and holds what they share (memory tables).
+///
+/// ```no_run
+/// # async fn demo() -> kindling::Result<()> {
+/// let job = kindling::JobPlan::load("jobs/hashtag_ranking_demo.toml", &[])?;
+/// let session = kindling::Session::new();
+/// let mut query = session.start(&job.queries[0]).await?;
+/// query.wait_for_batches(1).await;
+/// println!("{:?}", query.last_progress());
+/// query.stop();
+/// query.await_termination().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Default, Clone)]
+pub struct Session {
+    memory: MemoryTables,
+}
+
+impl Session {
+    /// A session with no queries.
+    pub fn new() -> Self {
+        Session::default()
+    }
+
+    /// The memory sinks' tables, by query name.
+    pub fn memory_tables(&self) -> &MemoryTables {
+        &self.memory
+    }
+
+    /// Starts every query of `job` (one per sink); on an error none is left running.
+    pub async fn start_job(&self, job: &JobPlan) -> Result<Vec<StreamingQuery>> {
+        let mut started = Vec::with_capacity(job.queries.len());
+        for query in &job.queries {
+            started.push(self.start(query).await?);
+        }
+        Ok(started)
+    }
+
+    /// Plans and starts one query. Planning errors (SQL, output mode, options) come back
+    /// here, before anything runs.
+    pub async fn start(&self, query: &QueryPlan) -> Result<StreamingQuery> {
+        let source = build_source(&query.source)?;
+        let ctx = crate::sql::new_session()?;
+        let input = Arc::new(BatchSlot::default());
+        ctx.register_table(
+            query.source.table.as_str(),
+            slot_table(source.schema(), Arc::clone(&input))?,
+        )?;
+        let logical = crate::sql::plan_query(&ctx, &query.sql, &query.job).await?;
+        output_mode::check(&logical, query.sink.output_mode).map_err(|message| {
+            Error::Analysis {
+                job: query.job.clone(),
+                message: message.to_string(),
+            }
+        })?;
+        let plan = IncrementalPlan::try_new(&ctx, &logical, input)
+            .await
+            .map_err(|e| match e {
+                Error::Sql { message, .. } => Error::Sql {
+                    job: query.job.clone(),
+                    message,
+                },
+                other => other,
+            })?;
+        let schema: SchemaRef = Arc::new(logical.schema().as_arrow().clone());
+        let sink = build_sink(&query.sink, schema, &query.name, &self.memory)?;
+        let checkpoint = Checkpoint::open(query.sink.checkpoint_location.as_deref())?;
+        let id = checkpoint.query_id();
+        let shared = QueryShared::new();
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let run_id = uuid::Uuid::new_v4();
+        let execution = MicroBatchExecution {
+            name: query.name.clone(),
+            id: id.to_string(),
+            run_id: run_id.to_string(),
+            source,
+            plan,
+            sink,
+            output_mode: query.sink.output_mode,
+            trigger: query.sink.trigger,
+            checkpoint,
+            conf: query.conf.clone(),
+            shared: Arc::clone(&shared),
+            stop: stop_rx,
+        };
+        let mut task = JoinSet::new();
+        task.spawn(execution.run());
+        Ok(StreamingQuery::new(id, run_id, query.name.clone(), shared, stop_tx, task))
+    }
+}

@@ -1,0 +1,60 @@
+//! Outputs: the [`Sink`] trait (Spark's `Sink`, called once per batch with its id) and
+//! [`build_sink`] for `console` and `memory`.
+
+pub mod console;
+pub mod memory;
+pub mod pretty;
+
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
+
+use crate::engine::output_mode::OutputMode;
+use crate::error::{Error, Result};
+use crate::job::SinkPlan;
+use memory::MemoryTables;
+
+/// An output (Spark's `Sink`). `add_batch` must be idempotent per `batch_id`: after a crash
+/// the engine replays the last uncommitted batch with identical input.
+#[async_trait]
+pub trait Sink: Send + Sync {
+    /// A description for progress (`sink.description`).
+    fn name(&self) -> &str;
+    /// Writes one batch's result rows (already shaped by the output mode).
+    async fn add_batch(
+        &self,
+        batch_id: u64,
+        output_mode: OutputMode,
+        batches: &[RecordBatch],
+    ) -> Result<()>;
+}
+
+/// The sink formats kindling knows.
+pub const SINK_FORMATS: &[&str] = &["console", "memory"];
+
+/// Builds the sink of `plan` for results of `schema`; `query_name` names memory tables.
+pub fn build_sink(
+    plan: &SinkPlan,
+    schema: SchemaRef,
+    query_name: &str,
+    memory: &MemoryTables,
+) -> Result<Box<dyn Sink>> {
+    match plan.format.as_str() {
+        "console" => Ok(Box::new(console::ConsoleSink::try_new(&plan.options, schema)?)),
+        "memory" => Ok(Box::new(memory::MemorySink::try_new(
+            &plan.options,
+            schema,
+            query_name,
+            memory.clone(),
+        )?)),
+        other => Err(Error::InvalidOption {
+            owner: "sink".to_string(),
+            key: "format".to_string(),
+            value: other.to_string(),
+            message: format!(
+                "unknown sink format; expected one of: {}",
+                SINK_FORMATS.join(", ")
+            ),
+        }),
+    }
+}
