@@ -171,7 +171,7 @@ impl StateTable {
 mod tests {
     #![expect(clippy::unwrap_used)]
     use super::*;
-    use datafusion::arrow::array::{AsArray, Int64Array, StringArray};
+    use datafusion::arrow::array::{Array, AsArray, Int64Array, StringArray};
     use datafusion::arrow::datatypes::Int64Type;
     use std::sync::Arc;
 

@@ -289,6 +289,7 @@ mod tests {
         assert_eq!(half_width("#한국어"), 7);
         assert_eq!(half_width("#日本"), 5);
         assert_eq!(half_width("café"), 4);
-        assert_eq!(truncate_cell("x".repeat(16) + "🔥🔥", 20), "x".repeat(16) + "?...");
+        assert_eq!(truncate_cell("x".repeat(16) + "🔥🔥🔥", 20), "x".repeat(16) + "?...");
+        assert_eq!(truncate_cell("x".repeat(16) + "🔥🔥", 20), "x".repeat(16) + "🔥🔥");
     }
 }
