@@ -129,7 +129,11 @@ impl Options {
                 let message = format!(
                     "option '{written}' is not used by {} and is ignored; its options are: {}",
                     self.owner,
-                    if known.is_empty() { "(none)".to_string() } else { known.join(", ") }
+                    if known.is_empty() {
+                        "(none)".to_string()
+                    } else {
+                        known.join(", ")
+                    }
                 );
                 tracing::warn!("{message}");
                 unknown.push(message);
@@ -156,7 +160,9 @@ mod tests {
         let unknown = o.warn_unknown(&["rowsPerSecond"]);
         assert_eq!(
             unknown,
-            ["option 'x' is not used by source 'rate' and is ignored; its options are: rowsPerSecond"]
+            [
+                "option 'x' is not used by source 'rate' and is ignored; its options are: rowsPerSecond"
+            ]
         );
     }
 }

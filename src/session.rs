@@ -7,13 +7,13 @@ use datafusion::arrow::datatypes::SchemaRef;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use crate::engine::StreamingQuery;
 use crate::engine::checkpoint::Checkpoint;
 use crate::engine::incremental::IncrementalPlan;
 use crate::engine::micro_batch::MicroBatchExecution;
 use crate::engine::output_mode;
 use crate::engine::query::QueryShared;
 use crate::engine::scan::{BatchSlot, slot_table};
-use crate::engine::StreamingQuery;
 use crate::error::{Error, Result};
 use crate::job::{JobPlan, QueryPlan};
 use crate::sink::build_sink;
@@ -107,6 +107,13 @@ impl Session {
         };
         let mut task = JoinSet::new();
         task.spawn(execution.run());
-        Ok(StreamingQuery::new(id, run_id, query.name.clone(), shared, stop_tx, task))
+        Ok(StreamingQuery::new(
+            id,
+            run_id,
+            query.name.clone(),
+            shared,
+            stop_tx,
+            task,
+        ))
     }
 }

@@ -9,7 +9,7 @@
 //! rewrites the expected files from kindling's output (review the diff before committing),
 //! except those of `spark_*` cases, which are what Spark 4.3.0 printed.
 
-#![expect(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![expect(clippy::unwrap_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -58,7 +58,10 @@ fn parse_batches(out: &str) -> Vec<Batch> {
     let mut batches = Vec::new();
     let mut i = 0;
     while i < lines.len() {
-        assert_eq!(lines[i], dashes, "line {i}: expected the batch header in:\n{out}");
+        assert_eq!(
+            lines[i], dashes,
+            "line {i}: expected the batch header in:\n{out}"
+        );
         let title = lines[i + 1].to_string();
         assert_eq!(lines[i + 2], dashes);
         let separator = lines[i + 3].to_string();
@@ -76,7 +79,7 @@ fn parse_batches(out: &str) -> Vec<Batch> {
                 i += 1;
                 Some(l.to_string())
             }
-            Some(l) if l.is_empty() => {
+            Some(&"") => {
                 i += 1;
                 None
             }
@@ -94,7 +97,10 @@ fn parse_batches(out: &str) -> Vec<Batch> {
 }
 
 fn cells(row: &str) -> Vec<String> {
-    let inner = row.strip_prefix('|').and_then(|r| r.strip_suffix('|')).unwrap_or(row);
+    let inner = row
+        .strip_prefix('|')
+        .and_then(|r| r.strip_suffix('|'))
+        .unwrap_or(row);
     inner.split('|').map(|c| c.trim().to_string()).collect()
 }
 
@@ -141,7 +147,11 @@ fn compare_output(expected: &str, actual: &str, compare: Compare) -> Result<(), 
     let want = parse_batches(expected);
     let got = parse_batches(actual);
     if want.len() != got.len() {
-        return Err(format!("expected {} batches, got {}", want.len(), got.len()));
+        return Err(format!(
+            "expected {} batches, got {}",
+            want.len(),
+            got.len()
+        ));
     }
     for (w, g) in want.iter().zip(&got) {
         let context = |what: &str| format!("{}: {what}", w.title);
@@ -175,7 +185,9 @@ fn compare_output(expected: &str, actual: &str, compare: Compare) -> Result<(), 
                 let have: Vec<Vec<String>> = g.rows.iter().map(|r| cells(r)).collect();
                 for row in &w.rows {
                     if !have.contains(&cells(row)) {
-                        return Err(context(&format!("row {row} missing from kindling's output")));
+                        return Err(context(&format!(
+                            "row {row} missing from kindling's output"
+                        )));
                     }
                 }
             }
@@ -199,7 +211,8 @@ fn stage_input(case: &Path, golden: &Path) -> tempfile::TempDir {
             let dest = dir.path().join(path.file_name().unwrap());
             std::fs::copy(path, &dest).unwrap();
             let file = std::fs::File::options().write(true).open(&dest).unwrap();
-            file.set_modified(base + Duration::from_secs(i as u64)).unwrap();
+            file.set_modified(base + Duration::from_secs(i as u64))
+                .unwrap();
         }
     }
     dir
@@ -225,7 +238,9 @@ fn run_case(case: &Path, golden: &Path, update: bool) -> Result<(), String> {
         ("expected.out", stdout.clone(), Some(0))
     };
     // `spark_*` cases hold what Spark printed; they are never rewritten.
-    let from_spark = case.file_name().is_some_and(|n| n.to_string_lossy().starts_with("spark_"));
+    let from_spark = case
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("spark_"));
     if update && !from_spark {
         std::fs::write(case.join(file), &actual).unwrap();
     }
@@ -234,12 +249,15 @@ fn run_case(case: &Path, golden: &Path, update: bool) -> Result<(), String> {
             "exit code {code:?}, expected {want_code:?}\nstderr:\n{stderr}\nstdout:\n{stdout}"
         ));
     }
-    let expected = std::fs::read_to_string(case.join(file))
-        .map_err(|e| format!("cannot read {file}: {e}"))?;
-    let compare = if compare == Compare::Error { Compare::Exact } else { compare };
-    compare_output(&expected, &actual, compare).map_err(|e| {
-        format!("{e}\n--- expected ---\n{expected}\n--- actual ---\n{actual}")
-    })
+    let expected =
+        std::fs::read_to_string(case.join(file)).map_err(|e| format!("cannot read {file}: {e}"))?;
+    let compare = if compare == Compare::Error {
+        Compare::Exact
+    } else {
+        compare
+    };
+    compare_output(&expected, &actual, compare)
+        .map_err(|e| format!("{e}\n--- expected ---\n{expected}\n--- actual ---\n{actual}"))
 }
 
 #[test]
@@ -256,12 +274,20 @@ fn golden_jobs() {
     let failures: Vec<String> = cases
         .iter()
         .filter_map(|case| {
-            run_case(case, &golden, update)
-                .err()
-                .map(|e| format!("=== {} ===\n{e}", case.file_name().unwrap().to_string_lossy()))
+            run_case(case, &golden, update).err().map(|e| {
+                format!(
+                    "=== {} ===\n{e}",
+                    case.file_name().unwrap().to_string_lossy()
+                )
+            })
         })
         .collect();
-    assert!(failures.is_empty(), "{} golden case(s) failed:\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} golden case(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }
 
 #[test]
@@ -274,7 +300,12 @@ fn comparisons_catch_differences() {
     assert!(compare_output(a, &reordered, Compare::Ties).is_err());
     assert!(compare_output(a, &reordered, Compare::Unordered).is_ok());
     let wrong = a.replace("|#a |2  |", "|#a |3  |");
-    for mode in [Compare::Ties, Compare::Unordered, Compare::Cut, Compare::Subset] {
+    for mode in [
+        Compare::Ties,
+        Compare::Unordered,
+        Compare::Cut,
+        Compare::Subset,
+    ] {
         assert!(compare_output(a, &wrong, mode).is_err(), "{mode:?}");
     }
 }

@@ -51,7 +51,10 @@ impl Checkpoint {
         for sub in ["offsets", "commits"] {
             let path = dir.join(sub);
             std::fs::create_dir_all(&path).map_err(|e| {
-                Error::io(format!("creating checkpoint directory '{}'", path.display()), e)
+                Error::io(
+                    format!("creating checkpoint directory '{}'", path.display()),
+                    e,
+                )
             })?;
         }
         let has_batches = std::fs::read_dir(dir.join("offsets"))
@@ -98,13 +101,22 @@ impl Checkpoint {
             text.push('\n');
             text.push_str(&offset.to_string());
         }
-        write_atomically(&self.dir.join("offsets").join(batch_id.to_string()), text.as_bytes())
+        write_atomically(
+            &self.dir.join("offsets").join(batch_id.to_string()),
+            text.as_bytes(),
+        )
     }
 
     /// Writes `commits/<batch_id>` after the sink accepted the batch.
     pub fn write_commit(&self, batch_id: u64, next_watermark_ms: i64) -> Result<()> {
-        let text = format!("v1\n{}", json!({ "nextBatchWatermarkMs": next_watermark_ms }));
-        write_atomically(&self.dir.join("commits").join(batch_id.to_string()), text.as_bytes())
+        let text = format!(
+            "v1\n{}",
+            json!({ "nextBatchWatermarkMs": next_watermark_ms })
+        );
+        write_atomically(
+            &self.dir.join("commits").join(batch_id.to_string()),
+            text.as_bytes(),
+        )
     }
 }
 
@@ -142,7 +154,8 @@ mod tests {
             batch_timestamp_ms: 5,
             conf: Default::default(),
         };
-        cp.write_offsets(0, &meta, &[&SourceOffset(json!({"logOffset": 1}))]).unwrap();
+        cp.write_offsets(0, &meta, &[&SourceOffset(json!({"logOffset": 1}))])
+            .unwrap();
         cp.write_commit(0, 0).unwrap();
         let offsets = std::fs::read_to_string(dir.path().join("offsets/0")).unwrap();
         assert_eq!(

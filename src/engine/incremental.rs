@@ -14,9 +14,7 @@ use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{Column, TableReference};
 use datafusion::datasource::provider_as_source;
-use datafusion::logical_expr::{
-    EmitTo, Expr, GroupsAccumulator, LogicalPlan, LogicalPlanBuilder,
-};
+use datafusion::logical_expr::{EmitTo, Expr, GroupsAccumulator, LogicalPlan, LogicalPlanBuilder};
 use datafusion::physical_expr::GroupsAccumulatorAdapter;
 use datafusion::physical_expr::aggregate::AggregateFunctionExpr;
 use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode};
@@ -153,7 +151,9 @@ impl Aggregation {
         if !found.group_expr().is_single() {
             return Err(Error::Sql {
                 job: String::new(),
-                message: "GROUPING SETS, CUBE and ROLLUP are not supported in streaming aggregations".to_string(),
+                message:
+                    "GROUPING SETS, CUBE and ROLLUP are not supported in streaming aggregations"
+                        .to_string(),
             });
         }
         let partial: Arc<dyn ExecutionPlan> = match found.mode() {
@@ -243,8 +243,11 @@ impl Aggregation {
     }
 
     async fn run_batch(&mut self, ctx: &SessionContext, mode: OutputMode) -> Result<BatchOutput> {
-        let partial_batches =
-            collect(reset_plan_states(Arc::clone(&self.partial))?, ctx.task_ctx()).await?;
+        let partial_batches = collect(
+            reset_plan_states(Arc::clone(&self.partial))?,
+            ctx.task_ctx(),
+        )
+        .await?;
         let partial = concat_batches(&self.partial.schema(), &partial_batches)?;
         let n = partial.num_rows();
         let keys: Vec<ArrayRef> = partial.columns()[..self.num_keys].to_vec();
@@ -302,10 +305,9 @@ impl Aggregation {
             _ => Some(keys.into_iter().chain(values).collect()),
         };
         let agg_batch = match agg_rows {
-            Some(cols) if !cols.is_empty() && cols[0].len() > 0 => {
+            Some(cols) if cols.first().is_some_and(|c| !c.is_empty()) => {
                 vec![RecordBatch::try_new(Arc::clone(&self.output_schema), cols)?]
             }
-            Some(cols) if cols.is_empty() => Vec::new(),
             _ => Vec::new(),
         };
         self.output.set(agg_batch);

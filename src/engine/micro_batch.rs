@@ -52,7 +52,8 @@ impl MicroBatchExecution {
             Ok(()) => "Stopped".to_string(),
             Err(e) => format!("Terminated with exception: {e}"),
         };
-        self.shared.set_status(QueryStatus::new(&message, false, false));
+        self.shared
+            .set_status(QueryStatus::new(&message, false, false));
         result
     }
 
@@ -96,8 +97,11 @@ impl MicroBatchExecution {
                     if self.trigger.is_bounded() {
                         return Ok(());
                     }
-                    self.shared
-                        .set_status(QueryStatus::new("Waiting for data to arrive", false, false));
+                    self.shared.set_status(QueryStatus::new(
+                        "Waiting for data to arrive",
+                        false,
+                        false,
+                    ));
                     next_tick = next_deadline(trigger_start, interval);
                     continue;
                 }
@@ -113,8 +117,11 @@ impl MicroBatchExecution {
                     source: Box::new(e),
                 })?;
             let mut progress = progress;
-            progress.duration_ms.insert("latestOffset".into(), latest_offset_ms);
-            let since_last = last_trigger.map(|t| trigger_start.duration_since(t).as_millis() as u64);
+            progress
+                .duration_ms
+                .insert("latestOffset".into(), latest_offset_ms);
+            let since_last =
+                last_trigger.map(|t| trigger_start.duration_since(t).as_millis() as u64);
             progress.input_rows_per_second =
                 since_last.and_then(|ms| rate(progress.num_input_rows, ms));
             if let Some(source) = progress.sources.first_mut() {

@@ -48,10 +48,10 @@ pub const SORT_NOT_SUPPORTED: &str = "Sorting is not supported on streaming Data
 pub const LIMIT_IN_UPDATE: &str =
     "Limits are not supported on streaming DataFrames/Datasets in Update output mode";
 /// Spark's message for chained stateful operators in update or complete mode.
-pub const MULTIPLE_AGGREGATIONS: &str = "Multiple streaming aggregations are not supported with streaming DataFrames/Datasets";
+pub const MULTIPLE_AGGREGATIONS: &str =
+    "Multiple streaming aggregations are not supported with streaming DataFrames/Datasets";
 /// Spark's message for `OFFSET` in a streaming query.
-pub const OFFSET_NOT_SUPPORTED: &str =
-    "Offset is not supported on streaming DataFrames/Datasets";
+pub const OFFSET_NOT_SUPPORTED: &str = "Offset is not supported on streaming DataFrames/Datasets";
 
 /// Checks `plan` (the optimized logical plan of a streaming query) against `mode` the way
 /// Spark's checker does, returning Spark's message on the first violation.

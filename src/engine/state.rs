@@ -9,8 +9,8 @@ use std::collections::HashMap;
 
 use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::compute::interleave;
-use datafusion::arrow::row::{RowConverter, Rows, SortField};
 use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::row::{RowConverter, Rows, SortField};
 
 use crate::error::Result;
 
@@ -44,7 +44,10 @@ impl StateTable {
             None
         } else {
             Some(RowConverter::new(
-                key_types.iter().map(|t| SortField::new(t.clone())).collect(),
+                key_types
+                    .iter()
+                    .map(|t| SortField::new(t.clone()))
+                    .collect(),
             )?)
         };
         Ok(StateTable {
@@ -96,8 +99,11 @@ impl StateTable {
         let width = self.chunks.first().map_or(0, Vec::len);
         (0..width)
             .map(|col| {
-                let arrays: Vec<&dyn datafusion::arrow::array::Array> =
-                    self.chunks.iter().map(|chunk| chunk[col].as_ref()).collect();
+                let arrays: Vec<&dyn datafusion::arrow::array::Array> = self
+                    .chunks
+                    .iter()
+                    .map(|chunk| chunk[col].as_ref())
+                    .collect();
                 Ok(interleave(&arrays, &indices)?)
             })
             .collect()
@@ -179,7 +185,10 @@ mod tests {
         let key: ArrayRef = Arc::new(StringArray::from(keys.to_vec()));
         let lookup = table.lookup(&[Arc::clone(&key)], keys.len()).unwrap();
         table
-            .put(lookup, vec![key, Arc::new(Int64Array::from(counts.to_vec()))])
+            .put(
+                lookup,
+                vec![key, Arc::new(Int64Array::from(counts.to_vec()))],
+            )
             .unwrap();
     }
 
@@ -187,7 +196,9 @@ mod tests {
         let cols = table.all_live().unwrap().unwrap();
         let k = cols[0].as_string::<i32>();
         let v = cols[1].as_primitive::<Int64Type>();
-        (0..k.len()).map(|i| (k.value(i).to_string(), v.value(i))).collect()
+        (0..k.len())
+            .map(|i| (k.value(i).to_string(), v.value(i)))
+            .collect()
     }
 
     #[test]
@@ -195,13 +206,19 @@ mod tests {
         let mut t = StateTable::try_new(&[DataType::Utf8]).unwrap();
         put(&mut t, &["#a", "#b"], &[1, 1]);
         put(&mut t, &["#c", "#a"], &[1, 2]);
-        assert_eq!(live(&t), [("#a".into(), 2), ("#b".into(), 1), ("#c".into(), 1)]);
+        assert_eq!(
+            live(&t),
+            [("#a".into(), 2), ("#b".into(), 1), ("#c".into(), 1)]
+        );
         let lookup = t
             .lookup(&[Arc::new(StringArray::from(vec!["#b", "#z"]))], 2)
             .unwrap();
         assert_eq!(lookup.existing, [Some(1), None]);
         t.compact().unwrap();
-        assert_eq!(live(&t), [("#a".into(), 2), ("#b".into(), 1), ("#c".into(), 1)]);
+        assert_eq!(
+            live(&t),
+            [("#a".into(), 2), ("#b".into(), 1), ("#c".into(), 1)]
+        );
         assert_eq!(t.len(), 3);
     }
 }

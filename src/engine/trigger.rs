@@ -32,7 +32,10 @@ impl Trigger {
             "once" => return Ok(Trigger::Once),
             _ => {}
         }
-        let lower = lower.strip_prefix("processingtime=").unwrap_or(&lower).trim();
+        let lower = lower
+            .strip_prefix("processingtime=")
+            .unwrap_or(&lower)
+            .trim();
         let lower = lower.trim_matches(|c| c == '\'' || c == '"');
         let split = lower
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -68,6 +71,7 @@ impl Trigger {
 
 #[cfg(test)]
 mod tests {
+    #![expect(clippy::unwrap_used)]
     use super::*;
 
     #[test]

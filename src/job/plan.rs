@@ -77,9 +77,8 @@ impl JobPlan {
             (text, PathBuf::from("."), "stdin".to_string())
         } else {
             let p = Path::new(path);
-            let text = std::fs::read_to_string(p).map_err(|e| {
-                job_err(format!("cannot read it: {e}; check the path"))
-            })?;
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| job_err(format!("cannot read it: {e}; check the path")))?;
             let base = p.parent().map(Path::to_path_buf).unwrap_or_default();
             let stem = p
                 .file_stem()
@@ -97,7 +96,10 @@ impl JobPlan {
             path: origin.to_string(),
             message,
         };
-        let name = spec.name.clone().unwrap_or_else(|| default_name.to_string());
+        let name = spec
+            .name
+            .clone()
+            .unwrap_or_else(|| default_name.to_string());
         if !SOURCE_FORMATS.contains(&spec.source.format.as_str()) {
             return Err(job_err(format!(
                 "source.format = '{}' is not a known source; expected one of: {}",
@@ -134,7 +136,11 @@ impl JobPlan {
             .collect();
         let source = SourcePlan {
             format: spec.source.format.clone(),
-            table: spec.source.name.clone().unwrap_or_else(|| "input".to_string()),
+            table: spec
+                .source
+                .name
+                .clone()
+                .unwrap_or_else(|| "input".to_string()),
             options: Options::new(
                 format!("source '{}'", spec.source.format),
                 &spec.source.options,
@@ -209,19 +215,31 @@ mod tests {
 
     #[test]
     fn bad_values_name_key_value_and_fix() {
-        let err = plan(&format!("{BASE}[sink]\nformat = \"console\"\noutputMode = \"upsert\"\n"))
-            .unwrap_err()
-            .to_string();
+        let err = plan(&format!(
+            "{BASE}[sink]\nformat = \"console\"\noutputMode = \"upsert\"\n"
+        ))
+        .unwrap_err()
+        .to_string();
         assert_eq!(
             err,
             "job file 'job.toml': sink.outputMode: invalid outputMode 'upsert': expected append, update or complete"
         );
-        let err = plan(&format!("{BASE}[sink]\nformat = \"consol\"\n")).unwrap_err().to_string();
-        assert!(err.contains("sink.format = 'consol' is not a known sink"), "{err}");
-        let err = plan(&format!("{BASE}[sink]\nformat = \"console\"\ntrigger = \"soon\"\n"))
+        let err = plan(&format!("{BASE}[sink]\nformat = \"consol\"\n"))
             .unwrap_err()
             .to_string();
-        assert!(err.contains("sink.trigger: invalid trigger 'soon'"), "{err}");
+        assert!(
+            err.contains("sink.format = 'consol' is not a known sink"),
+            "{err}"
+        );
+        let err = plan(&format!(
+            "{BASE}[sink]\nformat = \"console\"\ntrigger = \"soon\"\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("sink.trigger: invalid trigger 'soon'"),
+            "{err}"
+        );
         let err = plan("[source]\nformat = \"rate\"\n[query]\n[sink]\nformat = \"console\"\n")
             .unwrap_err()
             .to_string();

@@ -255,7 +255,10 @@ format = "console"
             &[
                 ("sink.outputMode".into(), "update".into()),
                 ("source.options.path".into(), "/x".into()),
-                ("source.options.kafka.bootstrap.servers".into(), "h:1".into()),
+                (
+                    "source.options.kafka.bootstrap.servers".into(),
+                    "h:1".into(),
+                ),
                 ("spark.sql.shuffle.partitions".into(), "4".into()),
             ],
         )
@@ -275,21 +278,34 @@ format = "console"
     #[test]
     fn second_sink_is_addressed_by_index() {
         let job = JOB.replace("[sink]", "[[sink]]") + "[[sink]]\nformat = \"memory\"\n";
-        let spec =
-            JobSpec::parse(&job, "job.toml", &[("sink.1.trigger".into(), "once".into())]).unwrap();
+        let spec = JobSpec::parse(
+            &job,
+            "job.toml",
+            &[("sink.1.trigger".into(), "once".into())],
+        )
+        .unwrap();
         assert_eq!(spec.sink.len(), 2);
         assert_eq!(spec.sink[1].trigger.as_deref(), Some("once"));
         assert_eq!(spec.sink[0].trigger, None);
-        let err = JobSpec::parse(&job, "job.toml", &[("sink.2.trigger".into(), "once".into())])
-            .unwrap_err()
-            .to_string();
+        let err = JobSpec::parse(
+            &job,
+            "job.toml",
+            &[("sink.2.trigger".into(), "once".into())],
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("the job has 2 sinks"), "{err}");
     }
 
     #[test]
     fn unknown_keys_are_named() {
-        let job = JOB.replace("format = \"console\"", "format = \"console\"\noutputMod = \"x\"");
-        let err = JobSpec::parse(&job, "job.toml", &[]).unwrap_err().to_string();
+        let job = JOB.replace(
+            "format = \"console\"",
+            "format = \"console\"\noutputMod = \"x\"",
+        );
+        let err = JobSpec::parse(&job, "job.toml", &[])
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("job file 'job.toml'"), "{err}");
         assert!(err.contains("outputMod"), "{err}");
     }

@@ -27,7 +27,11 @@ impl ConsoleSink {
     pub fn try_new(options: &Options, schema: SchemaRef) -> Result<Self> {
         options.warn_unknown(OPTIONS);
         let num_rows = options.u64_or("numRows", 20)? as usize;
-        let truncate = if options.bool_or("truncate", true)? { 20 } else { 0 };
+        let truncate = if options.bool_or("truncate", true)? {
+            20
+        } else {
+            0
+        };
         Ok(ConsoleSink {
             schema,
             num_rows,
@@ -41,7 +45,12 @@ impl ConsoleSink {
         out.push_str("-------------------------------------------\n");
         out.push_str(&format!("Batch: {batch_id}\n"));
         out.push_str("-------------------------------------------\n");
-        out.push_str(&show_string(&self.schema, batches, self.num_rows, self.truncate));
+        out.push_str(&show_string(
+            &self.schema,
+            batches,
+            self.num_rows,
+            self.truncate,
+        ));
         out.push('\n');
         out
     }
@@ -61,7 +70,10 @@ impl Sink for ConsoleSink {
     ) -> Result<()> {
         let text = self.render(batch_id, batches);
         let mut stdout = std::io::stdout().lock();
-        match stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
+        match stdout
+            .write_all(text.as_bytes())
+            .and_then(|_| stdout.flush())
+        {
             Ok(()) => Ok(()),
             // A closed pipe (`| head`) is the reader's choice, not a failure of the query.
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
@@ -96,7 +108,12 @@ pub fn show_string(
                 batch
                     .columns()
                     .iter()
-                    .map(|c| truncate_cell(escape_meta_characters(&pretty::cell(c.as_ref(), i)), truncate))
+                    .map(|c| {
+                        truncate_cell(
+                            escape_meta_characters(&pretty::cell(c.as_ref(), i)),
+                            truncate,
+                        )
+                    })
                     .collect(),
             );
         }
@@ -289,7 +306,13 @@ mod tests {
         assert_eq!(half_width("#한국어"), 7);
         assert_eq!(half_width("#日本"), 5);
         assert_eq!(half_width("café"), 4);
-        assert_eq!(truncate_cell("x".repeat(16) + "🔥🔥🔥", 20), "x".repeat(16) + "?...");
-        assert_eq!(truncate_cell("x".repeat(16) + "🔥🔥", 20), "x".repeat(16) + "🔥🔥");
+        assert_eq!(
+            truncate_cell("x".repeat(16) + "🔥🔥🔥", 20),
+            "x".repeat(16) + "?..."
+        );
+        assert_eq!(
+            truncate_cell("x".repeat(16) + "🔥🔥", 20),
+            "x".repeat(16) + "🔥🔥"
+        );
     }
 }

@@ -40,7 +40,10 @@ pub fn build_sink(
     memory: &MemoryTables,
 ) -> Result<Box<dyn Sink>> {
     match plan.format.as_str() {
-        "console" => Ok(Box::new(console::ConsoleSink::try_new(&plan.options, schema)?)),
+        "console" => Ok(Box::new(console::ConsoleSink::try_new(
+            &plan.options,
+            schema,
+        )?)),
         "memory" => Ok(Box::new(memory::MemorySink::try_new(
             &plan.options,
             schema,

@@ -29,7 +29,11 @@ fn write_cell(array: &dyn Array, i: usize, out: &mut String) {
         DataType::Binary => hex(array.as_binary::<i32>().value(i), out),
         DataType::LargeBinary => hex(array.as_binary::<i64>().value(i), out),
         DataType::BinaryView => hex(array.as_binary_view().value(i), out),
-        DataType::Boolean => out.push_str(if array.as_boolean().value(i) { "true" } else { "false" }),
+        DataType::Boolean => out.push_str(if array.as_boolean().value(i) {
+            "true"
+        } else {
+            "false"
+        }),
         DataType::Int8 => push(out, array.as_primitive::<Int8Type>().value(i)),
         DataType::Int16 => push(out, array.as_primitive::<Int16Type>().value(i)),
         DataType::Int32 => push(out, array.as_primitive::<Int32Type>().value(i)),
@@ -51,14 +55,23 @@ fn write_cell(array: &dyn Array, i: usize, out: &mut String) {
         }
         DataType::Timestamp(unit, _) => {
             let micros = match unit {
-                TimeUnit::Second => array.as_primitive::<TimestampSecondType>().value(i) * 1_000_000,
-                TimeUnit::Millisecond => array.as_primitive::<TimestampMillisecondType>().value(i) * 1000,
+                TimeUnit::Second => {
+                    array.as_primitive::<TimestampSecondType>().value(i) * 1_000_000
+                }
+                TimeUnit::Millisecond => {
+                    array.as_primitive::<TimestampMillisecondType>().value(i) * 1000
+                }
                 TimeUnit::Microsecond => array.as_primitive::<TimestampMicrosecondType>().value(i),
-                TimeUnit::Nanosecond => array.as_primitive::<TimestampNanosecondType>().value(i) / 1000,
+                TimeUnit::Nanosecond => {
+                    array.as_primitive::<TimestampNanosecondType>().value(i) / 1000
+                }
             };
             timestamp(micros, out);
         }
-        DataType::List(_) | DataType::LargeList(_) | DataType::ListView(_) | DataType::FixedSizeList(_, _) => {
+        DataType::List(_)
+        | DataType::LargeList(_)
+        | DataType::ListView(_)
+        | DataType::FixedSizeList(_, _) => {
             let values = match array.data_type() {
                 DataType::List(_) => array.as_list::<i32>().value(i),
                 DataType::LargeList(_) => array.as_list::<i64>().value(i),
@@ -100,7 +113,7 @@ fn write_cell(array: &dyn Array, i: usize, out: &mut String) {
         }
         _ => match ArrayFormatter::try_new(array, &FormatOptions::default()) {
             Ok(f) => out.push_str(&f.value(i).to_string()),
-            Err(_) => out.push_str("?"),
+            Err(_) => out.push('?'),
         },
     }
 }
@@ -196,7 +209,8 @@ mod tests {
         assert_eq!(cell(&s, 1), "NULL");
         let b = BinaryArray::from(vec![b"Jo".as_ref()]);
         assert_eq!(cell(&b, 0), "[4A 6F]");
-        let l = ListArray::from_iter_primitive::<I32, _, _>(vec![Some(vec![Some(1), None, Some(3)])]);
+        let l =
+            ListArray::from_iter_primitive::<I32, _, _>(vec![Some(vec![Some(1), None, Some(3)])]);
         assert_eq!(cell(&l, 0), "[1, NULL, 3]");
         let f = Float64Array::from(vec![15.0]);
         assert_eq!(cell(&f, 0), "15.0");

@@ -71,10 +71,11 @@ impl MicroBatchSource for RateSource {
         _limit: ReadLimit,
     ) -> Result<Option<SourceOffset>> {
         let start = offset_field(start, "seconds")?;
-        let end = self.available_now_end.unwrap_or_else(|| self.elapsed_seconds());
-        Ok((end > 0).then(|| {
-            SourceOffset(json!({ "seconds": end.max(start), "startMs": self.start_ms }))
-        }))
+        let end = self
+            .available_now_end
+            .unwrap_or_else(|| self.elapsed_seconds());
+        Ok((end > 0)
+            .then(|| SourceOffset(json!({ "seconds": end.max(start), "startMs": self.start_ms }))))
     }
 
     async fn read_batch(
@@ -84,7 +85,11 @@ impl MicroBatchSource for RateSource {
     ) -> Result<Vec<RecordBatch>> {
         let from = offset_field(start, "seconds")?;
         let to = offset_field(Some(end), "seconds")?;
-        let start_ms = end.0.get("startMs").and_then(|v| v.as_i64()).unwrap_or(self.start_ms);
+        let start_ms = end
+            .0
+            .get("startMs")
+            .and_then(|v| v.as_i64())
+            .unwrap_or(self.start_ms);
         let rps = self.rows_per_second;
         let first = from * rps;
         let n = ((to - from) * rps) as usize;
@@ -101,7 +106,10 @@ impl MicroBatchSource for RateSource {
             Arc::new(TimestampMicrosecondArray::from(timestamps).with_timezone("UTC")),
             Arc::new(Int64Array::from(values)),
         ];
-        Ok(vec![RecordBatch::try_new(Arc::clone(&self.schema), columns)?])
+        Ok(vec![RecordBatch::try_new(
+            Arc::clone(&self.schema),
+            columns,
+        )?])
     }
 }
 
@@ -117,7 +125,11 @@ mod tests {
         let start = SourceOffset(json!({"seconds": 2, "startMs": 1_000}));
         let end = SourceOffset(json!({"seconds": 3, "startMs": 1_000}));
         let batches = source.read_batch(Some(&start), &end).await.unwrap();
-        let values = batches[0].column(1).as_any().downcast_ref::<Int64Array>().unwrap();
+        let values = batches[0]
+            .column(1)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .unwrap();
         assert_eq!(values.values(), &[8, 9, 10, 11]);
         let ts = batches[0]
             .column(0)

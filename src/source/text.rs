@@ -41,14 +41,17 @@ impl TextFileSource {
         options.warn_unknown(OPTIONS);
         if options.get("lineSep").is_some() || options.bool_or("wholetext", false)? {
             return Err(options.invalid(
-                if options.get("lineSep").is_some() { "lineSep" } else { "wholetext" },
+                if options.get("lineSep").is_some() {
+                    "lineSep"
+                } else {
+                    "wholetext"
+                },
                 "not supported: lines are split on \\n, \\r\\n and \\r",
             ));
         }
-        let dir = PathBuf::from(options.required(
-            "path",
-            "set source.options.path to the directory to watch",
-        )?);
+        let dir = PathBuf::from(
+            options.required("path", "set source.options.path to the directory to watch")?,
+        );
         if !dir.is_dir() {
             return Err(options.invalid(
                 "path",
@@ -64,7 +67,11 @@ impl TextFileSource {
             name: format!("FileStreamSource[{}]", dir.display()),
             dir,
             max_files_per_trigger,
-            schema: Arc::new(Schema::new(vec![Field::new("value", DataType::Utf8, false)])),
+            schema: Arc::new(Schema::new(vec![Field::new(
+                "value",
+                DataType::Utf8,
+                false,
+            )])),
             files: Vec::new(),
             seen: HashSet::new(),
             available_now_end: None,
@@ -73,12 +80,19 @@ impl TextFileSource {
 
     /// Admits files that appeared since the last listing, oldest first.
     fn discover(&mut self) -> Result<()> {
-        let entries = std::fs::read_dir(&self.dir)
-            .map_err(|e| Error::io(format!("listing input directory '{}'", self.dir.display()), e))?;
+        let entries = std::fs::read_dir(&self.dir).map_err(|e| {
+            Error::io(
+                format!("listing input directory '{}'", self.dir.display()),
+                e,
+            )
+        })?;
         let mut new_files: Vec<(SystemTime, PathBuf)> = Vec::new();
         for entry in entries {
             let entry = entry.map_err(|e| {
-                Error::io(format!("listing input directory '{}'", self.dir.display()), e)
+                Error::io(
+                    format!("listing input directory '{}'", self.dir.display()),
+                    e,
+                )
             })?;
             let path = entry.path();
             if self.seen.contains(&path) || is_hidden(&path) {
@@ -167,7 +181,10 @@ impl MicroBatchSource for TextFileSource {
                 .await
                 .map_err(|e| Error::io(format!("reading input file '{}'", path.display()), e))?;
             let column: ArrayRef = Arc::new(lines_to_array(&bytes));
-            batches.push(RecordBatch::try_new(Arc::clone(&self.schema), vec![column])?);
+            batches.push(RecordBatch::try_new(
+                Arc::clone(&self.schema),
+                vec![column],
+            )?);
         }
         Ok(batches)
     }
@@ -198,7 +215,11 @@ pub fn split_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
             }
             Some(i) => {
                 let line = &rest[..i];
-                let skip = if rest[i] == b'\r' && rest.get(i + 1) == Some(&b'\n') { 2 } else { 1 };
+                let skip = if rest[i] == b'\r' && rest.get(i + 1) == Some(&b'\n') {
+                    2
+                } else {
+                    1
+                };
                 rest = &rest[i + skip..];
                 Some(line)
             }
@@ -212,7 +233,9 @@ mod tests {
     use super::*;
 
     fn lines(s: &[u8]) -> Vec<String> {
-        split_lines(s).map(|l| String::from_utf8_lossy(l).into_owned()).collect()
+        split_lines(s)
+            .map(|l| String::from_utf8_lossy(l).into_owned())
+            .collect()
     }
 
     #[test]
@@ -239,15 +262,23 @@ mod tests {
             let path = dir.path().join(name);
             std::fs::write(&path, format!("{name}\n")).unwrap();
             let f = std::fs::File::options().write(true).open(&path).unwrap();
-            f.set_modified(base + std::time::Duration::from_secs(i as u64)).unwrap();
+            f.set_modified(base + std::time::Duration::from_secs(i as u64))
+                .unwrap();
         }
         std::fs::write(dir.path().join("_SUCCESS"), "").unwrap();
         let opts = Options::from_pairs(
             "source 'text'",
-            [("path", dir.path().to_str().unwrap()), ("maxFilesPerTrigger", "2")],
+            [
+                ("path", dir.path().to_str().unwrap()),
+                ("maxFilesPerTrigger", "2"),
+            ],
         );
         let mut source = TextFileSource::try_new(&opts).unwrap();
-        let first = source.latest_offset(None, ReadLimit::Configured).await.unwrap().unwrap();
+        let first = source
+            .latest_offset(None, ReadLimit::Configured)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(first.0, json!({"logOffset": 2}));
         let rows = source.read_batch(None, &first).await.unwrap();
         let values: Vec<_> = rows
@@ -262,7 +293,11 @@ mod tests {
             })
             .collect();
         assert_eq!(values, ["b.txt", "a.txt"]);
-        let all = source.latest_offset(Some(&first), ReadLimit::All).await.unwrap().unwrap();
+        let all = source
+            .latest_offset(Some(&first), ReadLimit::All)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(all.0, json!({"logOffset": 3}));
     }
 

@@ -46,22 +46,38 @@ pub struct TweetGenerator {
 }
 
 static HOT_TAGS: &[&str] = &[
-    "#spark", "#rust", "#kafka", "#Spark", "#data", "#streaming", "#🔥", "#한국어", "#SPARK",
-    "#AI", "#스파크", "#日本", "#café", "#100DaysOfCode", "#bigdata", "#DataFusion", "#arrow",
-    "#ML", "#dataengineering", "#realtime",
+    "#spark",
+    "#rust",
+    "#kafka",
+    "#Spark",
+    "#data",
+    "#streaming",
+    "#🔥",
+    "#한국어",
+    "#SPARK",
+    "#AI",
+    "#스파크",
+    "#日本",
+    "#café",
+    "#100DaysOfCode",
+    "#bigdata",
+    "#DataFusion",
+    "#arrow",
+    "#ML",
+    "#dataengineering",
+    "#realtime",
 ];
 
 static WORDS: &[&str] = &[
     "the", "a", "and", "of", "to", "in", "is", "it's", "data", "stream", "real", "time", "new",
-    "fast", "slow", "morning", "rain", "naïve", "🔥", "😀", "yes!!", "café", "for", "with",
-    "but", "from", "on", "go", "we", "love", "query", "batch", "today", "big", "bad", "good",
-    "kafka", "spark", "rust", "ship", "it", "now", "coffee", "again", "why", "not", "오늘",
-    "東京", "build", "test",
+    "fast", "slow", "morning", "rain", "naïve", "🔥", "😀", "yes!!", "café", "for", "with", "but",
+    "from", "on", "go", "we", "love", "query", "batch", "today", "big", "bad", "good", "kafka",
+    "spark", "rust", "ship", "it", "now", "coffee", "again", "why", "not", "오늘", "東京", "build",
+    "test",
 ];
 
 const SYLLABLES: &[&str] = &[
-    "an", "ka", "ze", "mi", "ra", "th", "qu", "ny", "el", "on", "is", "ch", "di", "ax", "ut",
-    "or",
+    "an", "ka", "ze", "mi", "ra", "th", "qu", "ny", "el", "on", "is", "ch", "di", "ax", "ut", "or",
 ];
 
 /// Hot tags followed by a long tail of made-up ones, in Zipf rank order, with their CDF.
@@ -82,7 +98,9 @@ static TAGS: LazyLock<(Vec<String>, Vec<f64>)> = LazyLock::new(|| {
         }
         tags.push(tag);
     }
-    let weights: Vec<f64> = (1..=tags.len()).map(|r| 1.0 / (r as f64).powf(1.07)).collect();
+    let weights: Vec<f64> = (1..=tags.len())
+        .map(|r| 1.0 / (r as f64).powf(1.07))
+        .collect();
     let total: f64 = weights.iter().sum();
     let mut acc = 0.0;
     let cdf = weights
@@ -106,7 +124,8 @@ impl TweetGenerator {
         out.clear();
         let (tags, cdf) = &*TAGS;
         let mut rng = Pcg64Mcg::seed_from_u64(
-            self.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ index.wrapping_mul(0xD1B5_4A32_D192_ED03),
+            self.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                ^ index.wrapping_mul(0xD1B5_4A32_D192_ED03),
         );
         let tokens = rng.random_range(4..18);
         for k in 0..tokens {
@@ -137,7 +156,8 @@ impl TweetGenerator {
 /// The `tweets` source: Kafka-shaped rows of synthetic tweets.
 ///
 /// Options: `rowsPerSecond` (default 100) paces the stream; `totalRows` ends it after that
-/// many rows (without `rowsPerSecond` they are all available at once); `rowsPerBatch` caps one
+/// many rows (without `rowsPerSecond`, or with 0, they are all available at once);
+/// `rowsPerBatch` caps one
 /// batch; `numPartitions` (default 1) spreads rows over partitions; `seed` (default 0).
 #[derive(Debug)]
 pub struct TweetsSource {
@@ -151,7 +171,13 @@ pub struct TweetsSource {
     schema: SchemaRef,
 }
 
-const OPTIONS: &[&str] = &["rowsPerSecond", "totalRows", "rowsPerBatch", "numPartitions", "seed"];
+const OPTIONS: &[&str] = &[
+    "rowsPerSecond",
+    "totalRows",
+    "rowsPerBatch",
+    "numPartitions",
+    "seed",
+];
 const TOPIC: &str = "tweets";
 
 impl TweetsSource {
@@ -164,7 +190,17 @@ impl TweetsSource {
         };
         let rows_per_second = match (options.get("rowsPerSecond"), total_rows) {
             (None, Some(_)) => None,
-            _ => options.positive_u64("rowsPerSecond", Some(100))?,
+            (None, None) => Some(100),
+            (Some(_), _) => match options.u64_or("rowsPerSecond", 100)? {
+                0 if total_rows.is_some() => None,
+                0 => {
+                    return Err(options.invalid(
+                        "rowsPerSecond",
+                        "0 (unpaced) needs totalRows, or the stream would be infinite at once",
+                    ));
+                }
+                n => Some(n),
+            },
         };
         Ok(TweetsSource {
             generator: TweetGenerator::new(options.u64_or("seed", 0)?),
@@ -210,7 +246,10 @@ impl TweetsSource {
             timestamps.push(start_ms * 1000 + i as i64 * micros_per_row);
         }
         let columns: Vec<ArrayRef> = vec![
-            Arc::new(datafusion::arrow::array::new_null_array(&DataType::Binary, n)),
+            Arc::new(datafusion::arrow::array::new_null_array(
+                &DataType::Binary,
+                n,
+            )),
             Arc::new(values.finish()),
             Arc::new(StringArray::from(vec![TOPIC; n])),
             Arc::new(Int32Array::from(partitions)),
@@ -258,7 +297,11 @@ impl MicroBatchSource for TweetsSource {
     ) -> Result<Vec<RecordBatch>> {
         let from = offset_field(start, "rows")?;
         let to = offset_field(Some(end), "rows")?;
-        let start_ms = end.0.get("startMs").and_then(|v| v.as_i64()).unwrap_or(self.start_ms);
+        let start_ms = end
+            .0
+            .get("startMs")
+            .and_then(|v| v.as_i64())
+            .unwrap_or(self.start_ms);
         const CHUNK: u64 = 8192;
         let mut batches = Vec::new();
         let mut i = from;
@@ -307,13 +350,25 @@ mod tests {
     async fn total_rows_without_pacing_are_available_at_once_and_capped_per_batch() {
         let opts = Options::from_pairs(
             "source 'tweets'",
-            [("totalRows", "250"), ("rowsPerBatch", "100"), ("numPartitions", "2")],
+            [
+                ("totalRows", "250"),
+                ("rowsPerBatch", "100"),
+                ("numPartitions", "2"),
+            ],
         );
         let mut source = TweetsSource::try_new(&opts).unwrap();
         source.prepare_available_now().await.unwrap();
-        let first = source.latest_offset(None, ReadLimit::Configured).await.unwrap().unwrap();
+        let first = source
+            .latest_offset(None, ReadLimit::Configured)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(first.0["rows"], 100);
-        let all = source.latest_offset(Some(&first), ReadLimit::All).await.unwrap().unwrap();
+        let all = source
+            .latest_offset(Some(&first), ReadLimit::All)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(all.0["rows"], 250);
         let batches = source.read_batch(Some(&first), &all).await.unwrap();
         let rows: usize = batches.iter().map(|b| b.num_rows()).sum();

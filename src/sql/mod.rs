@@ -30,7 +30,9 @@ pub fn new_session() -> Result<SessionContext> {
     options.execution.time_zone = Some("UTC".to_string());
     // The engine merges a batch's partial aggregate into its state assuming one row per key,
     // so partial aggregation must never fall back to passing rows through.
-    options.execution.skip_partial_aggregation_probe_rows_threshold = usize::MAX;
+    options
+        .execution
+        .skip_partial_aggregation_probe_rows_threshold = usize::MAX;
     let state = SessionStateBuilder::new()
         .with_config(config)
         .with_default_features()
@@ -61,7 +63,10 @@ pub async fn plan_query(ctx: &SessionContext, sql: &str, job: &str) -> Result<Lo
         .ok_or_else(|| sql_err("empty query".to_string()))?;
     match &mut statement {
         DFStatement::Statement(inner) => {
-            if !matches!(**inner, datafusion::sql::sqlparser::ast::Statement::Query(_)) {
+            if !matches!(
+                **inner,
+                datafusion::sql::sqlparser::ast::Statement::Query(_)
+            ) {
                 return Err(sql_err(format!(
                     "a streaming query must be a SELECT, found: {inner}"
                 )));

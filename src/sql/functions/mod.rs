@@ -15,7 +15,9 @@ pub fn register_spark_functions(registry: &mut dyn FunctionRegistry) -> Result<(
     datafusion_spark::register_all(registry)?;
     registry.register_udf(Arc::new(ScalarUDF::from(split::SparkSplit::new())))?;
     let starts_with = datafusion::functions::string::starts_with();
-    registry.register_udf(Arc::new((*starts_with).clone().with_aliases(["startswith"])))?;
+    registry.register_udf(Arc::new(
+        (*starts_with).clone().with_aliases(["startswith"]),
+    ))?;
     let ends_with = datafusion::functions::string::ends_with();
     registry.register_udf(Arc::new((*ends_with).clone().with_aliases(["endswith"])))?;
     Ok(())

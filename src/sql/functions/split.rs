@@ -121,7 +121,9 @@ impl ScalarUDFImpl for SparkSplit {
         }
         let result: ArrayRef = Arc::new(builder.finish());
         if all_scalar {
-            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&result, 0)?))
+            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+                &result, 0,
+            )?))
         } else {
             Ok(ColumnarValue::Array(result))
         }
@@ -148,9 +150,9 @@ impl Splitter {
         } else {
             match Regex::new(pattern) {
                 Ok(re) => Ok(Splitter::Regex(re)),
-                Err(e) => exec_err!(
-                    "Spark `split` function: invalid regular expression '{pattern}': {e}"
-                ),
+                Err(e) => {
+                    exec_err!("Spark `split` function: invalid regular expression '{pattern}': {e}")
+                }
             }
         }
     }
@@ -159,7 +161,11 @@ impl Splitter {
     /// parts (the last keeps the rest), otherwise all parts, trailing empty strings kept.
     fn split<'a>(&self, s: &'a str, limit: i64, out: &mut Vec<&'a str>) {
         out.clear();
-        let max = if limit > 0 { limit as usize } else { usize::MAX };
+        let max = if limit > 0 {
+            limit as usize
+        } else {
+            usize::MAX
+        };
         match self {
             Splitter::Empty => {
                 // Spark: every character is a part, no trailing empty string; '' stays [''].
@@ -219,7 +225,10 @@ mod tests {
         assert_eq!(split(" a", " ", -1), ["", "a"]);
         assert_eq!(split("", " ", -1), [""]);
         assert_eq!(split("a\tb", " ", -1), ["a\tb"]);
-        assert_eq!(split("oneAtwoBthreeC", "[ABC]", -1), ["one", "two", "three", ""]);
+        assert_eq!(
+            split("oneAtwoBthreeC", "[ABC]", -1),
+            ["one", "two", "three", ""]
+        );
         assert_eq!(split("oneAtwoBthreeC", "[ABC]", 2), ["one", "twoBthreeC"]);
         assert_eq!(split("a b c", " ", 2), ["a", "b c"]);
         assert_eq!(split("abc", "", -1), ["a", "b", "c"]);

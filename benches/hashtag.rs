@@ -1,0 +1,106 @@
+//! The foundation's performance targets, measured (not asserted; these machines are noisy):
+//!
+//! - throughput: the hashtag job over 1,000,000 generated tweets in text files, one batch, on
+//!   one core (a current-thread runtime, one DataFusion partition);
+//! - latency: a 1-row batch end to end (plan the query, run one batch, print it to the
+//!   console), median of 30 runs.
+//!
+//! Run with `cargo bench --bench hashtag` (or `./scripts/bench.sh`); results go to stderr.
+
+#![expect(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use kindling::job::JobSpec;
+use kindling::source::tweets::TweetGenerator;
+use kindling::{JobPlan, Session};
+
+const TWEETS: u64 = 1_000_000;
+const FILES: u64 = 10;
+
+fn hashtag_job(dir: &Path, sink: &str) -> JobPlan {
+    let toml = format!(
+        r#"
+name = "bench"
+[source]
+format = "text"
+name = "lines"
+[source.options]
+path = "{}"
+[query]
+sql_file = "sql/hashtag_ranking.sql"
+[sink]
+format = "{sink}"
+outputMode = "complete"
+trigger = "availableNow"
+[sink.options]
+truncate = false
+"#,
+        dir.display()
+    );
+    let spec = JobSpec::parse(&toml, "bench.toml", &[]).unwrap();
+    JobPlan::from_spec(
+        spec,
+        "bench.toml",
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        "bench",
+    )
+    .unwrap()
+}
+
+async fn run(job: &JobPlan) -> Duration {
+    let start = Instant::now();
+    let session = Session::new();
+    let mut query = session.start(&job.queries[0]).await.unwrap();
+    query.await_termination().await.unwrap();
+    start.elapsed()
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+
+    // Throughput.
+    let dir = tempfile::tempdir().unwrap();
+    let generator = TweetGenerator::new(42);
+    let mut bytes = 0;
+    let mut text = String::new();
+    for f in 0..FILES {
+        let mut file = String::new();
+        for i in f * TWEETS / FILES..(f + 1) * TWEETS / FILES {
+            generator.tweet_into(i, &mut text);
+            file.push_str(&text);
+            file.push('\n');
+        }
+        bytes += file.len();
+        std::fs::write(dir.path().join(format!("part-{f:05}.txt")), file).unwrap();
+    }
+    let job = hashtag_job(dir.path(), "memory");
+    let mut best = Duration::MAX;
+    for _ in 0..3 {
+        best = best.min(runtime.block_on(run(&job)));
+    }
+    let rate = TWEETS as f64 / best.as_secs_f64();
+    eprintln!(
+        "hashtag/text/rows={TWEETS}: best of 3 {:.1} ms, {:.2} M tweets/s, {:.0} MB/s (target >= 2 M tweets/s on one core)",
+        best.as_secs_f64() * 1e3,
+        rate / 1e6,
+        bytes as f64 / best.as_secs_f64() / 1e6
+    );
+
+    // Latency of a 1-row batch, planning and console output included.
+    let one = tempfile::tempdir().unwrap();
+    std::fs::write(one.path().join("one.txt"), "hello #kindling world\n").unwrap();
+    let job = hashtag_job(one.path(), "console");
+    let mut times: Vec<Duration> = (0..30).map(|_| runtime.block_on(run(&job))).collect();
+    times.sort();
+    eprintln!(
+        "hashtag/console/rows=1: median {:.2} ms, min {:.2} ms, max {:.2} ms (target < 5 ms end to end)",
+        times[15].as_secs_f64() * 1e3,
+        times[0].as_secs_f64() * 1e3,
+        times[29].as_secs_f64() * 1e3
+    );
+}

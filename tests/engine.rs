@@ -1,0 +1,321 @@
+//! Engine behaviour through the library API: bounded triggers, incremental aggregation against
+//! a direct computation, update mode's changed keys, new files while running, global limits.
+
+#![expect(clippy::unwrap_used)]
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::Int64Type;
+use datafusion::arrow::util::pretty::pretty_format_batches;
+use kindling::job::JobSpec;
+use kindling::source::tweets::TweetGenerator;
+use kindling::{JobPlan, Session};
+
+fn job(toml: &str, overrides: &[(&str, &str)]) -> JobPlan {
+    job_in(toml, overrides, env!("CARGO_MANIFEST_DIR"))
+}
+
+fn job_in(toml: &str, overrides: &[(&str, &str)], base: &str) -> JobPlan {
+    let overrides: Vec<(String, String)> = overrides
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let spec = JobSpec::parse(toml, "test.toml", &overrides).unwrap();
+    JobPlan::from_spec(spec, "test.toml", Path::new(base), "test").unwrap()
+}
+
+/// Writes `name` into `dir` with a modification time `i` seconds after a fixed base.
+fn write_file(dir: &Path, name: &str, text: &str, i: u64) {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    let f = std::fs::File::options().write(true).open(&path).unwrap();
+    f.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000 + i))
+        .unwrap();
+}
+
+fn text_job(dir: &Path, sql: &str, mode: &str, trigger: &str) -> JobPlan {
+    job(
+        &format!(
+            r#"
+name = "q"
+[source]
+format = "text"
+name = "lines"
+[source.options]
+path = "{}"
+maxFilesPerTrigger = 1
+[query]
+sql = """{sql}"""
+[sink]
+format = "memory"
+outputMode = "{mode}"
+trigger = "{trigger}"
+"#,
+            dir.display()
+        ),
+        &[],
+    )
+}
+
+fn string_int_rows(batches: &[RecordBatch]) -> Vec<(String, i64)> {
+    let mut rows = Vec::new();
+    for b in batches {
+        let k = b.column(0).as_string::<i32>();
+        let v = b.column(1).as_primitive::<Int64Type>();
+        for i in 0..b.num_rows() {
+            rows.push((k.value(i).to_string(), v.value(i)));
+        }
+    }
+    rows
+}
+
+#[tokio::test]
+async fn demo_query_over_bounded_tweets_matches_a_direct_count() {
+    // Unpaced and finite: all 3000 tweets exist at start, 1000 per batch.
+    let plan = job_in(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/jobs/hashtag_ranking_demo.toml"
+        ))
+        .unwrap(),
+        &[
+            ("sink.format", "memory"),
+            ("sink.trigger", "availableNow"),
+            ("source.options.rowsPerSecond", "0"),
+            ("source.options.totalRows", "3000"),
+            ("source.options.rowsPerBatch", "1000"),
+            ("source.options.seed", "7"),
+        ],
+        concat!(env!("CARGO_MANIFEST_DIR"), "/jobs"),
+    );
+    let session = Session::new();
+    let mut query = session.start(&plan.queries[0]).await.unwrap();
+    query.await_termination().await.unwrap();
+    let progress = query.recent_progress();
+    assert_eq!(
+        progress
+            .iter()
+            .map(|p| p.num_input_rows)
+            .collect::<Vec<_>>(),
+        [1000, 1000, 1000]
+    );
+    assert_eq!(
+        progress.iter().map(|p| p.batch_id).collect::<Vec<_>>(),
+        [0, 1, 2]
+    );
+
+    let generator = TweetGenerator::new(7);
+    let mut expected: HashMap<String, i64> = HashMap::new();
+    for i in 0..3000 {
+        for token in generator.tweet(i).split(' ') {
+            if token.starts_with('#') {
+                *expected.entry(token.to_string()).or_default() += 1;
+            }
+        }
+    }
+    let table = session.memory_tables().get("hashtag_ranking_demo").unwrap();
+    let rows = string_int_rows(&table.batches);
+    assert_eq!(rows.len(), expected.len());
+    for (tag, count) in &rows {
+        assert_eq!(expected.get(tag), Some(count), "{tag}");
+    }
+    assert!(
+        rows.windows(2).all(|w| w[0].1 >= w[1].1),
+        "sorted by count desc"
+    );
+    let state = &progress[2].state_operators[0];
+    assert_eq!(state.num_rows_total, expected.len() as u64);
+}
+
+#[tokio::test]
+async fn update_mode_emits_exactly_the_changed_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    write_file(dir.path(), "0.txt", "#a #b #a\n#c\n", 0);
+    write_file(dir.path(), "1.txt", "#b x y\n", 1);
+    write_file(dir.path(), "2.txt", "", 2);
+    let sql = "SELECT tag, count(*) AS n FROM (SELECT explode(split(value, ' ')) AS tag FROM lines) WHERE startswith(tag, '#') GROUP BY tag";
+    let session = Session::new();
+    let mut query = session
+        .start(&text_job(dir.path(), sql, "update", "availableNow").queries[0])
+        .await
+        .unwrap();
+    query.await_termination().await.unwrap();
+    let rows = string_int_rows(&session.memory_tables().get("q").unwrap().batches);
+    assert_eq!(
+        rows,
+        [
+            ("#a".into(), 2),
+            ("#b".into(), 1),
+            ("#c".into(), 1),
+            ("#b".into(), 2)
+        ]
+    );
+    let progress = query.recent_progress();
+    let output: Vec<i64> = progress.iter().map(|p| p.sink.num_output_rows).collect();
+    assert_eq!(
+        output,
+        [3, 1, 0],
+        "the empty file is a batch with no changed keys"
+    );
+    let updated: Vec<u64> = progress
+        .iter()
+        .map(|p| p.state_operators[0].num_rows_updated)
+        .collect();
+    assert_eq!(updated, [3, 1, 0]);
+}
+
+#[tokio::test]
+async fn every_partial_aggregate_merges_like_a_batch_query() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut all = String::new();
+    for f in 0..4u64 {
+        let mut text = String::new();
+        for i in 0..50u64 {
+            let k = (i * 7 + f) % 5;
+            let v = (i * 13 + f * 31) % 17;
+            text.push_str(&format!("k{k},{v}\n"));
+        }
+        if f == 2 {
+            text.push_str("k9,\n");
+        }
+        all.push_str(&text);
+        write_file(dir.path(), &format!("{f}.txt"), &text, f);
+    }
+    let sql = "SELECT k, count(*) AS c, count(v) AS cv, sum(v) AS s, avg(v) AS a, min(v) AS lo, max(v) AS hi, count(DISTINCT v) AS d, round(stddev(v), 9) AS sd \
+        FROM (SELECT split_part(value, ',', 1) AS k, CAST(NULLIF(split_part(value, ',', 2), '') AS BIGINT) AS v FROM lines) \
+        GROUP BY k ORDER BY k";
+    let session = Session::new();
+    let mut query = session
+        .start(&text_job(dir.path(), sql, "complete", "availableNow").queries[0])
+        .await
+        .unwrap();
+    query.await_termination().await.unwrap();
+    assert_eq!(query.recent_progress().len(), 4);
+    let streamed = session.memory_tables().get("q").unwrap().batches;
+
+    // The same query as one batch over all the rows.
+    let ctx = kindling::sql::new_session().unwrap();
+    let lines: Vec<&str> = all.lines().collect();
+    let batch = RecordBatch::try_from_iter(vec![(
+        "value",
+        std::sync::Arc::new(datafusion::arrow::array::StringArray::from(lines)) as _,
+    )])
+    .unwrap();
+    ctx.register_batch("lines", batch).unwrap();
+    let expected = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+    assert_eq!(
+        pretty_format_batches(&streamed).unwrap().to_string(),
+        pretty_format_batches(&expected).unwrap().to_string()
+    );
+}
+
+#[tokio::test]
+async fn new_files_are_picked_up_while_running_and_read_once() {
+    let dir = tempfile::tempdir().unwrap();
+    write_file(dir.path(), "0.txt", "one\ntwo\n", 0);
+    let session = Session::new();
+    let mut query = session
+        .start(&text_job(dir.path(), "SELECT value FROM lines", "append", "0").queries[0])
+        .await
+        .unwrap();
+    assert!(query.wait_for_batches(1).await);
+    write_file(dir.path(), "1.txt", "three\n", 1);
+    assert!(query.wait_for_batches(2).await);
+    query.stop();
+    query.await_termination().await.unwrap();
+    let table = session.memory_tables().get("q").unwrap();
+    let values: Vec<String> = table
+        .batches
+        .iter()
+        .flat_map(|b| {
+            let a = b.column(0).as_string::<i32>();
+            (0..a.len())
+                .map(|i| a.value(i).to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(values, ["one", "two", "three"]);
+    assert_eq!(query.status().message, "Stopped");
+}
+
+#[tokio::test]
+async fn trigger_once_takes_everything_in_one_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..3 {
+        write_file(dir.path(), &format!("{i}.txt"), "x\n", i);
+    }
+    let session = Session::new();
+    let mut query = session
+        .start(&text_job(dir.path(), "SELECT value FROM lines", "append", "once").queries[0])
+        .await
+        .unwrap();
+    query.await_termination().await.unwrap();
+    let progress = query.recent_progress();
+    assert_eq!(progress.len(), 1);
+    assert_eq!(progress[0].num_input_rows, 3);
+}
+
+#[tokio::test]
+async fn append_limit_holds_across_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    write_file(dir.path(), "0.txt", "a\nb\n", 0);
+    write_file(dir.path(), "1.txt", "c\nd\n", 1);
+    let session = Session::new();
+    let mut query = session
+        .start(
+            &text_job(
+                dir.path(),
+                "SELECT value FROM lines LIMIT 3",
+                "append",
+                "availableNow",
+            )
+            .queries[0],
+        )
+        .await
+        .unwrap();
+    query.await_termination().await.unwrap();
+    let rows: usize = session
+        .memory_tables()
+        .get("q")
+        .unwrap()
+        .batches
+        .iter()
+        .map(|b| b.num_rows())
+        .sum();
+    assert_eq!(rows, 3);
+}
+
+#[tokio::test]
+async fn a_failing_batch_stops_the_query_with_its_id() {
+    let dir = tempfile::tempdir().unwrap();
+    write_file(dir.path(), "0.txt", "1\nx\n", 0);
+    let session = Session::new();
+    let mut query = session
+        .start(
+            &text_job(
+                dir.path(),
+                "SELECT CAST(value AS INT) AS v FROM lines",
+                "append",
+                "availableNow",
+            )
+            .queries[0],
+        )
+        .await
+        .unwrap();
+    let err = query.await_termination().await.unwrap_err();
+    assert_eq!(err.exit_code(), 1);
+    let message = err.to_string();
+    assert!(
+        message.starts_with("query 'q' failed in batch 0: "),
+        "{message}"
+    );
+    assert!(
+        query
+            .status()
+            .message
+            .starts_with("Terminated with exception")
+    );
+}
