@@ -63,7 +63,12 @@ trigger = "{trigger}"
 fn string_int_rows(batches: &[RecordBatch]) -> Vec<(String, i64)> {
     let mut rows = Vec::new();
     for b in batches {
-        let k = b.column(0).as_string::<i32>();
+        let k = datafusion::arrow::compute::cast(
+            b.column(0),
+            &datafusion::arrow::datatypes::DataType::Utf8,
+        )
+        .unwrap();
+        let k = k.as_string::<i32>();
         let v = b.column(1).as_primitive::<Int64Type>();
         for i in 0..b.num_rows() {
             rows.push((k.value(i).to_string(), v.value(i)));
@@ -231,7 +236,7 @@ async fn new_files_are_picked_up_while_running_and_read_once() {
         .batches
         .iter()
         .flat_map(|b| {
-            let a = b.column(0).as_string::<i32>();
+            let a = b.column(0).as_string_view();
             (0..a.len())
                 .map(|i| a.value(i).to_string())
                 .collect::<Vec<_>>()

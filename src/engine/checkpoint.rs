@@ -17,6 +17,9 @@ use crate::source::SourceOffset;
 pub struct Checkpoint {
     dir: PathBuf,
     query_id: Uuid,
+    /// Whether writes are fsynced: a temporary checkpoint dies with the process, so
+    /// durability buys nothing there.
+    durable: bool,
     _temp: Option<tempfile::TempDir>,
 }
 
@@ -67,13 +70,16 @@ impl Checkpoint {
             });
         }
         let query_id = Uuid::new_v4();
+        let durable = temp.is_none();
         write_atomically(
             &dir.join("metadata"),
             format!("{}\n", json!({ "id": query_id.to_string() })).as_bytes(),
+            durable,
         )?;
         Ok(Checkpoint {
             dir,
             query_id,
+            durable,
             _temp: temp,
         })
     }
@@ -104,6 +110,7 @@ impl Checkpoint {
         write_atomically(
             &self.dir.join("offsets").join(batch_id.to_string()),
             text.as_bytes(),
+            self.durable,
         )
     }
 
@@ -116,12 +123,14 @@ impl Checkpoint {
         write_atomically(
             &self.dir.join("commits").join(batch_id.to_string()),
             text.as_bytes(),
+            self.durable,
         )
     }
 }
 
-/// Writes `path` so that a crash leaves either the old file or the whole new one.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Writes `path` so that a crash leaves either the old file or the whole new one; with
+/// `durable`, the file and its directory entry are also on disk when this returns.
+pub fn write_atomically(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
         .file_name()
@@ -131,12 +140,14 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let context = |what: &str| format!("{what} checkpoint file '{}'", path.display());
     let mut file = std::fs::File::create(&tmp).map_err(|e| Error::io(context("creating"), e))?;
     file.write_all(bytes)
-        .and_then(|_| file.sync_all())
+        .and_then(|_| if durable { file.sync_all() } else { Ok(()) })
         .map_err(|e| Error::io(context("writing"), e))?;
     std::fs::rename(&tmp, path).map_err(|e| Error::io(context("renaming"), e))?;
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| Error::io(context("syncing the directory of"), e))?;
+    if durable {
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| Error::io(context("syncing the directory of"), e))?;
+    }
     Ok(())
 }
 

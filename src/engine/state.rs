@@ -124,6 +124,9 @@ impl StateTable {
     /// Stores the new version of a batch's keys: `columns` (keys, states, values) has one row
     /// per key of `lookup`, in the same order.
     pub fn put(&mut self, lookup: KeyLookup, columns: Vec<ArrayRef>) -> Result<()> {
+        // View arrays may point into a whole input batch's buffers: copy out just the keys'
+        // bytes, so that the state never pins input data.
+        let columns = columns.into_iter().map(compact_views).collect();
         let chunk = self.chunks.len() as u32;
         for (i, existing) in lookup.existing.iter().enumerate() {
             let loc = (chunk, i as u32);
@@ -170,6 +173,15 @@ impl StateTable {
             .map(|k| k.len() + std::mem::size_of::<(Box<[u8]>, u32)>() + 8)
             .sum();
         chunks + index + self.locs.len() * std::mem::size_of::<Loc>()
+    }
+}
+
+fn compact_views(array: ArrayRef) -> ArrayRef {
+    use datafusion::arrow::array::AsArray;
+    match array.data_type() {
+        DataType::Utf8View => std::sync::Arc::new(array.as_string_view().gc()),
+        DataType::BinaryView => std::sync::Arc::new(array.as_binary_view().gc()),
+        _ => array,
     }
 }
 

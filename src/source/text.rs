@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use async_trait::async_trait;
-use datafusion::arrow::array::{ArrayRef, StringBuilder};
+use datafusion::arrow::array::{ArrayRef, StringViewArray, StringViewBuilder};
+use datafusion::arrow::buffer::Buffer;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use serde_json::json;
@@ -69,7 +70,7 @@ impl TextFileSource {
             max_files_per_trigger,
             schema: Arc::new(Schema::new(vec![Field::new(
                 "value",
-                DataType::Utf8,
+                DataType::Utf8View,
                 false,
             )])),
             files: Vec::new(),
@@ -180,7 +181,7 @@ impl MicroBatchSource for TextFileSource {
             let bytes = tokio::fs::read(path)
                 .await
                 .map_err(|e| Error::io(format!("reading input file '{}'", path.display()), e))?;
-            let column: ArrayRef = Arc::new(lines_to_array(&bytes));
+            let column: ArrayRef = Arc::new(lines_to_array(bytes)?);
             batches.push(RecordBatch::try_new(
                 Arc::clone(&self.schema),
                 vec![column],
@@ -192,12 +193,28 @@ impl MicroBatchSource for TextFileSource {
 
 /// Splits `bytes` into lines on `\n`, `\r\n` and a lone `\r` (the separators are dropped and a
 /// final separator ends the last line), decoding invalid UTF-8 as U+FFFD as Spark does.
-pub fn lines_to_array(bytes: &[u8]) -> datafusion::arrow::array::StringArray {
-    let mut builder = StringBuilder::with_capacity(bytes.len() / 40 + 1, bytes.len());
-    for line in split_lines(bytes) {
-        builder.append_value(String::from_utf8_lossy(line));
+///
+/// A valid file (the usual case) is not copied: the lines are views into the file's buffer.
+pub fn lines_to_array(bytes: Vec<u8>) -> Result<StringViewArray> {
+    let mut builder = StringViewBuilder::with_capacity(bytes.len() / 40 + 1);
+    if std::str::from_utf8(&bytes).is_ok() && bytes.len() < u32::MAX as usize {
+        let base = bytes.as_ptr() as usize;
+        let lines: Vec<(u32, u32)> = split_lines(&bytes)
+            .map(|line| ((line.as_ptr() as usize - base) as u32, line.len() as u32))
+            .collect();
+        let block = builder.append_block(Buffer::from(bytes));
+        for (offset, len) in lines {
+            // SAFETY: the block is the whole file, which is valid UTF-8, and each line is a
+            // range of it that starts and ends at a line separator (ASCII) or the file's
+            // ends, so it is in bounds and on character boundaries.
+            unsafe { builder.append_view_unchecked(block, offset, len) };
+        }
+    } else {
+        for line in split_lines(&bytes) {
+            builder.append_value(String::from_utf8_lossy(line));
+        }
     }
-    builder.finish()
+    Ok(builder.finish())
 }
 
 /// The lines of `bytes` as Hadoop's `LineRecordReader` reads them.
@@ -207,7 +224,7 @@ pub fn split_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
         if rest.is_empty() {
             return None;
         }
-        match rest.iter().position(|&b| b == b'\n' || b == b'\r') {
+        match memchr::memchr2(b'\n', b'\r', rest) {
             None => {
                 let line = rest;
                 rest = &[];
@@ -250,8 +267,11 @@ mod tests {
 
     #[test]
     fn invalid_utf8_becomes_replacement_character() {
-        let array = lines_to_array(b"ok\n#a\xffb\n");
+        let array = lines_to_array(b"ok\n#a\xffb\n".to_vec()).unwrap();
         assert_eq!(array.value(1), "#a\u{FFFD}b");
+        let valid = lines_to_array(b"a line longer than twelve bytes\r\nshort\n".to_vec()).unwrap();
+        assert_eq!(valid.value(0), "a line longer than twelve bytes");
+        assert_eq!(valid.value(1), "short");
     }
 
     #[tokio::test]
@@ -286,7 +306,7 @@ mod tests {
             .map(|b| {
                 b.column(0)
                     .as_any()
-                    .downcast_ref::<datafusion::arrow::array::StringArray>()
+                    .downcast_ref::<StringViewArray>()
                     .unwrap()
                     .value(0)
                     .to_string()

@@ -1,9 +1,15 @@
 //! Spark's `split(str, regex[, limit])`: splits around matches of a Java-style regex, keeping
 //! trailing empty strings (limit -1), with Spark's special case for an empty pattern.
+//!
+//! Works on string views: the parts are views into the input's buffers, so splitting copies
+//! no string data (the tutorial's `explode(split(value, ' '))` is the hot path).
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, ListBuilder, StringBuilder};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, ByteView, Int64Array, ListBuilder, MAX_INLINE_VIEW_LEN,
+    StringViewBuilder,
+};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::{ScalarValue, exec_err, plan_err};
@@ -36,7 +42,7 @@ impl SparkSplit {
 }
 
 fn item_type() -> DataType {
-    DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true)))
+    DataType::List(Arc::new(Field::new_list_field(DataType::Utf8View, true)))
 }
 
 impl ScalarUDFImpl for SparkSplit {
@@ -59,7 +65,7 @@ impl ScalarUDFImpl for SparkSplit {
                 arg_types.len()
             );
         }
-        let mut types = vec![DataType::Utf8, DataType::Utf8];
+        let mut types = vec![DataType::Utf8View, DataType::Utf8View];
         if arg_types.len() == 3 {
             types.push(DataType::Int64);
         }
@@ -76,10 +82,10 @@ impl ScalarUDFImpl for SparkSplit {
             ColumnarValue::Array(_) => None,
         };
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
-        let strings = cast(&arrays[0], &DataType::Utf8)?;
-        let strings = strings.as_string::<i32>();
-        let patterns = cast(&arrays[1], &DataType::Utf8)?;
-        let patterns = patterns.as_string::<i32>();
+        let strings = cast(&arrays[0], &DataType::Utf8View)?;
+        let strings = strings.as_string_view();
+        let patterns = cast(&arrays[1], &DataType::Utf8View)?;
+        let patterns = patterns.as_string_view();
         let limits: Option<Int64Array> = match arrays.get(2) {
             Some(a) => Some(cast(a, &DataType::Int64)?.as_primitive().clone()),
             None => None,
@@ -92,9 +98,16 @@ impl ScalarUDFImpl for SparkSplit {
             _ => None,
         };
         let mut builder = ListBuilder::with_capacity(
-            StringBuilder::with_capacity(strings.len() * 8, strings.value_data().len()),
+            StringViewBuilder::with_capacity(strings.len() * 8),
             strings.len(),
         );
+        // The input's data buffers become the output's: parts longer than the inline size are
+        // views into them.
+        let blocks: Vec<u32> = strings
+            .data_buffers()
+            .iter()
+            .map(|b| builder.values().append_block(b.clone()))
+            .collect();
         let mut parts: Vec<&str> = Vec::new();
         for i in 0..strings.len() {
             if strings.is_null(i)
@@ -113,9 +126,25 @@ impl ScalarUDFImpl for SparkSplit {
                     &owned
                 }
             };
-            splitter.split(strings.value(i), limit, &mut parts);
+            let s = strings.value(i);
+            let view = ByteView::from(strings.views()[i]);
+            splitter.split(s, limit, &mut parts);
             for part in &parts {
-                builder.values().append_value(part);
+                if view.length > MAX_INLINE_VIEW_LEN && part.len() > MAX_INLINE_VIEW_LEN as usize {
+                    let start = part.as_ptr() as usize - s.as_ptr() as usize;
+                    let block = blocks[view.buffer_index as usize];
+                    // SAFETY: `part` is a substring of `s` (a &str, so on character
+                    // boundaries), and `s` is the view's range of this very block.
+                    unsafe {
+                        builder.values().append_view_unchecked(
+                            block,
+                            view.offset + start as u32,
+                            part.len() as u32,
+                        )
+                    };
+                } else {
+                    builder.values().append_value(part);
+                }
             }
             builder.append(true);
         }
@@ -182,6 +211,19 @@ impl Splitter {
                     let j = indices.peek().copied().unwrap_or(s.len());
                     out.push(&s[i..j]);
                 }
+            }
+            Splitter::Literal(sep) if sep.len() == 1 => {
+                // One byte (an ASCII separator such as ' '): memchr, the common case.
+                let sep = sep.as_bytes()[0];
+                let mut last = 0;
+                for i in memchr::memchr_iter(sep, s.as_bytes()) {
+                    if out.len() + 1 == max {
+                        break;
+                    }
+                    out.push(&s[last..i]);
+                    last = i + 1;
+                }
+                out.push(&s[last..]);
             }
             Splitter::Literal(sep) => {
                 out.extend(s.splitn(max, sep.as_str()));
