@@ -171,3 +171,66 @@ fn a_failing_batch_exits_1() {
         stderr(&out)
     );
 }
+
+#[test]
+fn ctrl_c_stops_the_job_cleanly_after_its_batch() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kindling"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "submit",
+            "jobs/hashtag_ranking_demo.toml",
+            "--conf",
+            "sink.trigger=0",
+        ])
+        .env("KINDLING_LOG", "error")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    // The first printed batch says the query runs; then interrupt it as a terminal would.
+    assert!(lines.any(|l| l.unwrap() == "Batch: 0"));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for _ in lines.by_ref() {}
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("stopping 1 query after the batch in flight"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn several_sinks_run_as_separate_queries() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.txt"), "#x #y #x\n").unwrap();
+    let job = r#"
+name = "two"
+[source]
+format = "text"
+[query]
+sql = "SELECT tag, count(*) AS n FROM (SELECT explode(split(value, ' ')) AS tag FROM input) GROUP BY tag"
+[[sink]]
+format = "console"
+outputMode = "complete"
+trigger = "once"
+[[sink]]
+format = "console"
+outputMode = "update"
+trigger = "once"
+[sink.options]
+numRows = 1
+"#;
+    let path = format!("source.options.path={}", dir.path().display());
+    let out = kindling(&["submit", "-", "--conf", &path], Some(job));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.matches("Batch: 0\n").count(), 2, "{text}");
+    assert_eq!(text.matches("only showing top 1 row").count(), 1, "{text}");
+}

@@ -2,6 +2,8 @@
 //! stops them cleanly after the batch in flight.
 
 use clap::Args;
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 
 use crate::error::{Error, Result};
 use crate::job::JobPlan;
@@ -36,29 +38,31 @@ pub async fn run(args: SubmitArgs) -> Result<u8> {
     }
     let job = JobPlan::load(&args.job, &overrides)?;
     let session = Session::new();
-    let mut queries = session.start_job(&job).await?;
+    let queries = session.start_job(&job).await?;
+    let stops: Vec<_> = queries.iter().map(|q| q.stop_handle()).collect();
+    let total = queries.len();
+    // Each query is awaited on its own future, so a failure anywhere is seen at once.
+    let mut running: FuturesUnordered<_> = queries
+        .into_iter()
+        .map(|mut q| async move { q.await_termination().await })
+        .collect();
     let mut failure: Option<Error> = None;
     let mut interrupted = false;
-    let mut remaining: Vec<usize> = (0..queries.len()).collect();
-    while !remaining.is_empty() {
-        let waits = remaining.iter().map(|&i| {
-            let q: *mut crate::StreamingQuery = &mut queries[i];
-            (i, q)
-        });
-        let _ = waits;
-        let i = remaining[0];
+    loop {
         tokio::select! {
-            result = queries[i].await_termination() => {
-                remaining.remove(0);
-                if let Err(e) = result {
+            next = running.next() => match next {
+                None => break,
+                Some(Err(e)) => {
                     failure.get_or_insert(e);
-                    queries.iter().for_each(|q| q.stop());
+                    stops.iter().for_each(|s| s.stop());
                 }
-            }
+                Some(Ok(())) => {}
+            },
             _ = tokio::signal::ctrl_c(), if !interrupted => {
                 interrupted = true;
-                eprintln!("stopping {} quer{} after the batch in flight", queries.len(), if queries.len() == 1 { "y" } else { "ies" });
-                queries.iter().for_each(|q| q.stop());
+                let noun = if total == 1 { "query" } else { "queries" };
+                eprintln!("stopping {total} {noun} after the batch in flight");
+                stops.iter().for_each(|s| s.stop());
             }
         }
     }

@@ -136,6 +136,11 @@ impl StreamingQuery {
         self.stop.send_replace(true);
     }
 
+    /// A handle that can stop the query from elsewhere (e.g. while another task awaits it).
+    pub fn stop_handle(&self) -> StopHandle {
+        StopHandle(self.stop.clone())
+    }
+
     /// Waits for the query to end; `Ok` when it stopped or finished, the error when it failed.
     pub async fn await_termination(&mut self) -> Result<()> {
         if self.outcome.is_none() {
@@ -154,6 +159,17 @@ impl StreamingQuery {
             Some(Err(message)) => Err(Error::Usage(message.clone())),
             _ => Ok(()),
         }
+    }
+}
+
+/// Stops a [`StreamingQuery`] without owning it.
+#[derive(Debug, Clone)]
+pub struct StopHandle(watch::Sender<bool>);
+
+impl StopHandle {
+    /// Asks the query to stop after the batch in flight, if any.
+    pub fn stop(&self) {
+        self.0.send_replace(true);
     }
 }
 
