@@ -1,7 +1,10 @@
 //! The Spark SQL front end: a DataFusion session configured for Spark's semantics, with Spark's
 //! functions registered, and [`plan_query`], which parses, rewrites and plans a job's SQL.
 
+pub mod errors;
 pub mod functions;
+pub mod naming;
+pub mod planner;
 pub mod rewrite;
 
 use datafusion::execution::SessionStateBuilder;
@@ -33,10 +36,17 @@ pub fn new_session() -> Result<SessionContext> {
     options
         .execution
         .skip_partial_aggregation_probe_rows_threshold = usize::MAX;
-    let state = SessionStateBuilder::new()
+    let mut builder = SessionStateBuilder::new()
         .with_config(config)
-        .with_default_features()
-        .build();
+        .with_default_features();
+    // Spark's planners go first so that they take precedence.
+    let planners = builder.expr_planners().get_or_insert_with(Vec::new);
+    planners.insert(0, std::sync::Arc::new(planner::SparkExprPlanner));
+    planners.insert(
+        1,
+        std::sync::Arc::new(datafusion_spark::planner::SparkFunctionPlanner),
+    );
+    let state = builder.build();
     let mut ctx = SessionContext::new_with_state(state);
     functions::register_spark_functions(&mut ctx)?;
     Ok(ctx)
@@ -79,8 +89,55 @@ pub async fn plan_query(ctx: &SessionContext, sql: &str, job: &str) -> Result<Lo
             )));
         }
     }
-    ctx.state()
+    let plan = ctx
+        .state()
         .statement_to_plan(statement)
         .await
-        .map_err(|e| sql_err(e.to_string()))
+        .map_err(|e| sql_err(errors::spark_message(&e)))?;
+    rewrite_binary_casts(ctx, plan).map_err(|e| sql_err(errors::spark_message(&e)))
+}
+
+/// Replaces `CAST(<binary> AS STRING)` with [`functions::binary_to_string`], which decodes
+/// invalid UTF-8 as U+FFFD the way Spark does instead of failing the batch.
+fn rewrite_binary_casts(
+    ctx: &SessionContext,
+    plan: LogicalPlan,
+) -> datafusion::error::Result<LogicalPlan> {
+    use datafusion::arrow::datatypes::DataType;
+    use datafusion::common::tree_node::{Transformed, TreeNode};
+    use datafusion::execution::FunctionRegistry;
+    use datafusion::logical_expr::{Expr, ExprSchemable};
+    let udf = ctx.udf(functions::binary_to_string::NAME)?;
+    plan.transform_up_with_subqueries(|node| {
+        let inputs = node.inputs();
+        let [input] = inputs.as_slice() else {
+            return Ok(Transformed::no(node));
+        };
+        let schema = std::sync::Arc::clone(input.schema());
+        node.map_expressions(|expr| {
+            expr.transform_up(|e| match &e {
+                Expr::Cast(c)
+                    if matches!(
+                        c.field.data_type(),
+                        DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8
+                    ) && matches!(
+                        c.expr.get_type(&schema),
+                        Ok(DataType::Binary | DataType::BinaryView | DataType::LargeBinary)
+                    ) =>
+                {
+                    // Cast the decoded string to the type asked for, so the plan's
+                    // schema is unchanged.
+                    let decoded = udf.call(vec![(*c.expr).clone()]);
+                    Ok(Transformed::yes(Expr::Cast(
+                        datafusion::logical_expr::Cast::new_from_field(
+                            Box::new(decoded),
+                            std::sync::Arc::clone(&c.field),
+                        ),
+                    )))
+                }
+                _ => Ok(Transformed::no(e)),
+            })
+        })
+    })
+    .map(|t| t.data)
 }

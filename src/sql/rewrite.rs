@@ -1,5 +1,6 @@
 //! Spark SQL syntax DataFusion lacks, rewritten on the parsed AST before planning: the
-//! generator `explode(x)` becomes DataFusion's `unnest(x)`, named `col` as Spark names it.
+//! generator `explode(x)` becomes DataFusion's `unnest(x)`, named `col` as Spark names it, and
+//! every other unaliased SELECT item gets the name Spark prints for it ([`super::naming`]).
 
 use std::ops::ControlFlow;
 
@@ -28,12 +29,19 @@ impl VisitorMut for SparkRewriter {
         // Spark names an unaliased generator's output `col`.
         if let SetExpr::Select(select) = query.body.as_mut() {
             for item in select.projection.iter_mut() {
-                if let SelectItem::UnnamedExpr(expr) = item
-                    && function_name(expr).as_deref() == Some("explode")
-                {
+                let SelectItem::UnnamedExpr(expr) = item else {
+                    continue;
+                };
+                let name = if function_name(expr).as_deref() == Some("explode") {
+                    Some("col".to_string())
+                } else {
+                    super::naming::spark_column_name(expr)
+                };
+                if let Some(name) = name {
                     *item = SelectItem::ExprWithAlias {
                         expr: expr.clone(),
-                        alias: Ident::new("col"),
+                        // Quoted, so the name keeps its case and punctuation.
+                        alias: Ident::with_quote('"', name),
                     };
                 }
             }
@@ -68,7 +76,7 @@ mod tests {
         rewrite_statement(&mut stmts[0]);
         assert_eq!(
             stmts[0].to_string(),
-            "SELECT unnest(split(v, ' ')) AS col, unnest(a) AS t FROM (SELECT unnest(b) AS col FROM x)"
+            "SELECT unnest(split(v, ' ')) AS \"col\", unnest(a) AS t FROM (SELECT unnest(b) AS \"col\" FROM x)"
         );
     }
 }

@@ -1,6 +1,7 @@
 //! Spark SQL functions that neither DataFusion nor `datafusion-spark` provide with Spark's
 //! behaviour, one `Spark<Fn>` UDF per file, and [`register_spark_functions`].
 
+pub mod binary_to_string;
 pub mod split;
 
 use std::sync::Arc;
@@ -14,6 +15,9 @@ use datafusion::logical_expr::ScalarUDF;
 pub fn register_spark_functions(registry: &mut dyn FunctionRegistry) -> Result<()> {
     datafusion_spark::register_all(registry)?;
     registry.register_udf(Arc::new(ScalarUDF::from(split::SparkSplit::new())))?;
+    registry.register_udf(Arc::new(ScalarUDF::from(
+        binary_to_string::SparkBinaryToString::new(),
+    )))?;
     let starts_with = datafusion::functions::string::starts_with();
     registry.register_udf(Arc::new(
         (*starts_with).clone().with_aliases(["startswith"]),

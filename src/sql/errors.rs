@@ -1,0 +1,97 @@
+//! DataFusion's planning errors, reworded as Spark words them (`[UNRESOLVED_COLUMN...]`,
+//! `[UNRESOLVED_ROUTINE]`, `[TABLE_OR_VIEW_NOT_FOUND]`), so that a Spark user recognises them.
+
+use datafusion::common::SchemaError;
+use datafusion::error::DataFusionError;
+
+/// The message a Spark user expects for `err`; DataFusion's own text when Spark has no
+/// counterpart.
+pub fn spark_message(err: &DataFusionError) -> String {
+    match root(err) {
+        DataFusionError::SchemaError(e, _) if matches!(**e, SchemaError::FieldNotFound { .. }) => {
+            let SchemaError::FieldNotFound {
+                field,
+                valid_fields,
+            } = &**e
+            else {
+                return err.to_string();
+            };
+            let candidates: Vec<String> = valid_fields
+                .iter()
+                .map(|c| match &c.relation {
+                    Some(r) => format!("`{}`.`{}`", r.table(), c.name),
+                    None => format!("`{}`", c.name),
+                })
+                .collect();
+            unresolved_column(&field.name, candidates)
+        }
+        DataFusionError::Plan(msg) => {
+            if let Some(rest) = msg.strip_prefix("Invalid function '") {
+                let name = rest.split('\'').next().unwrap_or_default();
+                return format!(
+                    "[UNRESOLVED_ROUTINE] Cannot resolve routine `{name}` on search path [`system`.`builtin`, `system`.`session`, `spark_catalog`.`default`]. SQLSTATE: 42883"
+                );
+            }
+            if let Some(rest) = msg.strip_prefix("table '") {
+                let name = rest.split('\'').next().unwrap_or_default();
+                let name = name.rsplit('.').next().unwrap_or(name);
+                return format!(
+                    "[TABLE_OR_VIEW_NOT_FOUND] The table or view `{name}` cannot be found. Verify the spelling and correctness of the schema and catalog. SQLSTATE: 42P01"
+                );
+            }
+            err.to_string()
+        }
+        _ => err.to_string(),
+    }
+}
+
+fn root(err: &DataFusionError) -> &DataFusionError {
+    match err {
+        DataFusionError::Context(_, inner) => root(inner),
+        DataFusionError::Diagnostic(_, inner) => root(inner),
+        other => other,
+    }
+}
+
+/// Spark's message for an unknown column, with the closest names first (at most five).
+fn unresolved_column(name: &str, mut candidates: Vec<String>) -> String {
+    candidates.sort_by_key(|c| {
+        let plain = c.rsplit('.').next().unwrap_or(c).trim_matches('`');
+        levenshtein(&plain.to_lowercase(), &name.to_lowercase())
+    });
+    candidates.truncate(5);
+    format!(
+        "[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column, variable, or function parameter with name `{name}` cannot be resolved. Did you mean one of the following? [{}]. SQLSTATE: 42703",
+        candidates.join(", ")
+    )
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closest_candidates_come_first() {
+        let m = unresolved_column("tagg", vec!["`t`.`value`".into(), "`t`.`tag`".into()]);
+        assert_eq!(
+            m,
+            "[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column, variable, or function parameter with name `tagg` cannot be resolved. Did you mean one of the following? [`t`.`tag`, `t`.`value`]. SQLSTATE: 42703"
+        );
+        assert_eq!(levenshtein("kitten", "sitting"), 3);
+    }
+}

@@ -1,0 +1,256 @@
+//! Spark's names for unaliased SELECT expressions, as its console header prints them
+//! (`toPrettySQL`): function calls as `name(arg, arg)`, binary operators in parentheses,
+//! string literals without quotes, `count(*)` as `count(1)`, and a CAST of a column keeps the
+//! column's name.
+
+use datafusion::sql::sqlparser::ast::{
+    BinaryOperator, CastKind, DuplicateTreatment, Expr, FunctionArg, FunctionArgExpr,
+    FunctionArguments, UnaryOperator, Value,
+};
+
+/// The name Spark gives `expr` as an unaliased SELECT item, or `None` where DataFusion's own
+/// name already is Spark's (a plain column).
+pub fn spark_column_name(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Identifier(_) | Expr::CompoundIdentifier(_) => None,
+        Expr::Nested(inner) => spark_column_name(inner),
+        // Spark's ResolveAliases: an unaliased CAST of a named expression keeps the name.
+        Expr::Cast {
+            kind: CastKind::Cast | CastKind::DoubleColon,
+            expr: inner,
+            ..
+        } => match inner.as_ref() {
+            Expr::Identifier(i) => Some(i.value.clone()),
+            Expr::CompoundIdentifier(parts) => parts.last().map(|i| i.value.clone()),
+            _ => Some(sql(expr)),
+        },
+        _ => Some(sql(expr)),
+    }
+}
+
+/// Spark's pretty SQL text of `expr`.
+pub fn sql(expr: &Expr) -> String {
+    match expr {
+        Expr::Identifier(i) => i.value.clone(),
+        Expr::CompoundIdentifier(parts) => {
+            parts.last().map(|i| i.value.clone()).unwrap_or_default()
+        }
+        Expr::Nested(inner) => sql(inner),
+        Expr::Value(v) => match &v.value {
+            Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => s.clone(),
+            Value::Number(n, _) => n.to_string(),
+            Value::Boolean(b) => b.to_string(),
+            Value::Null => "NULL".to_string(),
+            other => other.to_string(),
+        },
+        Expr::BinaryOp { left, op, right } => match op {
+            BinaryOperator::StringConcat => format!("concat({}, {})", sql(left), sql(right)),
+            BinaryOperator::NotEq => format!("(NOT ({} = {}))", sql(left), sql(right)),
+            op => format!("({} {} {})", sql(left), op, sql(right)),
+        },
+        Expr::UnaryOp { op, expr } => match op {
+            UnaryOperator::Minus => format!("(- {})", sql(expr)),
+            UnaryOperator::Not => format!("(NOT {})", sql(expr)),
+            UnaryOperator::Plus => sql(expr),
+            other => format!("({other} {})", sql(expr)),
+        },
+        Expr::IsNull(e) => format!("({} IS NULL)", sql(e)),
+        Expr::IsNotNull(e) => format!("({} IS NOT NULL)", sql(e)),
+        Expr::Cast {
+            expr, data_type, ..
+        } => format!(
+            "CAST({} AS {})",
+            sql(expr),
+            spark_type_name(&data_type.to_string())
+        ),
+        Expr::Like {
+            negated,
+            expr,
+            pattern,
+            ..
+        } => {
+            let like = format!("{} LIKE {}", sql(expr), sql(pattern));
+            if *negated {
+                format!("(NOT {like})")
+            } else {
+                like
+            }
+        }
+        Expr::RLike {
+            negated,
+            expr,
+            pattern,
+            ..
+        } => {
+            let like = format!("RLIKE({}, {})", sql(expr), sql(pattern));
+            if *negated {
+                format!("(NOT {like})")
+            } else {
+                like
+            }
+        }
+        Expr::InList {
+            expr,
+            list,
+            negated,
+        } => {
+            let items: Vec<String> = list.iter().map(sql).collect();
+            let inner = format!("({} IN ({}))", sql(expr), items.join(", "));
+            if *negated {
+                format!("(NOT {inner})")
+            } else {
+                inner
+            }
+        }
+        Expr::Between {
+            expr,
+            negated,
+            low,
+            high,
+        } => {
+            let inner = format!("({} BETWEEN {} AND {})", sql(expr), sql(low), sql(high));
+            if *negated {
+                format!("(NOT {inner})")
+            } else {
+                inner
+            }
+        }
+        Expr::Case {
+            operand,
+            conditions,
+            else_result,
+            ..
+        } => {
+            let mut s = String::from("CASE");
+            if let Some(op) = operand {
+                s.push(' ');
+                s.push_str(&sql(op));
+            }
+            for when in conditions {
+                s.push_str(&format!(
+                    " WHEN {} THEN {}",
+                    sql(&when.condition),
+                    sql(&when.result)
+                ));
+            }
+            if let Some(e) = else_result {
+                s.push_str(&format!(" ELSE {}", sql(e)));
+            }
+            s.push_str(" END");
+            s
+        }
+        Expr::Substring {
+            expr,
+            substring_from,
+            substring_for,
+            ..
+        } => {
+            let from = substring_from.as_deref().map_or("1".to_string(), sql);
+            let len = substring_for
+                .as_deref()
+                .map_or("2147483647".to_string(), sql);
+            format!("substring({}, {from}, {len})", sql(expr))
+        }
+        Expr::Function(f) => {
+            let name = f.name.to_string().to_ascii_lowercase();
+            let (distinct, mut args) = match &f.args {
+                FunctionArguments::List(list) => (
+                    matches!(list.duplicate_treatment, Some(DuplicateTreatment::Distinct)),
+                    list.args.iter().map(function_arg).collect::<Vec<_>>(),
+                ),
+                _ => (false, Vec::new()),
+            };
+            if name == "count" && (args.is_empty() || args == ["*"]) {
+                return "count(1)".to_string();
+            }
+            // Spark prints the defaults its functions fill in.
+            if name == "split" && args.len() == 2 {
+                args.push("-1".to_string());
+            }
+            let prefix = if distinct { "DISTINCT " } else { "" };
+            format!("{name}({prefix}{})", args.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
+fn function_arg(arg: &FunctionArg) -> String {
+    let expr = match arg {
+        FunctionArg::Unnamed(e) => e,
+        FunctionArg::Named { arg, .. } | FunctionArg::ExprNamed { arg, .. } => arg,
+    };
+    match expr {
+        FunctionArgExpr::Expr(e) => sql(e),
+        FunctionArgExpr::Wildcard => "*".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Spark's spelling of a SQL type name.
+fn spark_type_name(written: &str) -> String {
+    match written.to_ascii_uppercase().as_str() {
+        "INTEGER" => "INT".to_string(),
+        "LONG" => "BIGINT".to_string(),
+        "TEXT" | "VARCHAR" => "STRING".to_string(),
+        "REAL" | "FLOAT4" => "FLOAT".to_string(),
+        "FLOAT8" => "DOUBLE".to_string(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![expect(clippy::unwrap_used)]
+    use super::*;
+    use datafusion::sql::sqlparser::ast::{SelectItem, SetExpr, Statement};
+    use datafusion::sql::sqlparser::dialect::GenericDialect;
+    use datafusion::sql::sqlparser::parser::Parser;
+
+    fn names(select: &str) -> Vec<Option<String>> {
+        let stmt = Parser::parse_sql(&GenericDialect {}, select)
+            .unwrap()
+            .remove(0);
+        let Statement::Query(q) = stmt else { panic!() };
+        let SetExpr::Select(s) = *q.body else {
+            panic!()
+        };
+        s.projection
+            .iter()
+            .map(|item| match item {
+                SelectItem::UnnamedExpr(e) => spark_column_name(e),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn names_match_spark_headers() {
+        assert_eq!(
+            names(
+                "SELECT value, count(*), length(value) + 1, CAST(value AS STRING), upper(tag), startswith(tag, '#'), split(value, ' '), count(DISTINCT x), a / b, CAST(x + 1 AS INTEGER), -x, a <> b"
+            ),
+            [
+                None,
+                Some("count(1)".into()),
+                Some("(length(value) + 1)".into()),
+                Some("value".into()),
+                Some("upper(tag)".into()),
+                Some("startswith(tag, #)".into()),
+                Some("split(value,  , -1)".into()),
+                Some("count(DISTINCT x)".into()),
+                Some("(a / b)".into()),
+                Some("CAST((x + 1) AS INT)".into()),
+                Some("(- x)".into()),
+                Some("(NOT (a = b))".into()),
+            ]
+        );
+        assert_eq!(
+            names("SELECT CASE WHEN x > 1 THEN 'big' ELSE 'small' END, x IS NULL, x IN (1, 2)"),
+            [
+                Some("CASE WHEN (x > 1) THEN big ELSE small END".into()),
+                Some("(x IS NULL)".into()),
+                Some("(x IN (1, 2))".into()),
+            ]
+        );
+    }
+}
