@@ -49,6 +49,7 @@ fn root(err: &DataFusionError) -> &DataFusionError {
     match err {
         DataFusionError::Context(_, inner) => root(inner),
         DataFusionError::Diagnostic(_, inner) => root(inner),
+        DataFusionError::Collection(errors) => errors.first().map_or(err, root),
         other => other,
     }
 }

@@ -1,6 +1,7 @@
 //! The Spark SQL front end: a DataFusion session configured for Spark's semantics, with Spark's
 //! functions registered, and [`plan_query`], which parses, rewrites and plans a job's SQL.
 
+pub mod dialect;
 pub mod errors;
 pub mod functions;
 pub mod naming;
@@ -11,7 +12,6 @@ use datafusion::execution::SessionStateBuilder;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::{DFParser, Statement as DFStatement};
-use datafusion::sql::sqlparser::dialect::GenericDialect;
 
 use crate::error::{Error, Result};
 
@@ -60,7 +60,7 @@ pub async fn plan_query(ctx: &SessionContext, sql: &str, job: &str) -> Result<Lo
         job: job.to_string(),
         message,
     };
-    let mut statements = DFParser::parse_sql_with_dialect(sql, &GenericDialect {})
+    let mut statements = DFParser::parse_sql_with_dialect(sql, &dialect::SparkDialect)
         .map_err(|e| sql_err(e.to_string()))?;
     if statements.len() != 1 {
         return Err(sql_err(format!(

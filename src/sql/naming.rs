@@ -200,7 +200,7 @@ fn spark_type_name(written: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    #![expect(clippy::unwrap_used)]
+    #![expect(clippy::unwrap_used, clippy::panic)]
     use super::*;
     use datafusion::sql::sqlparser::ast::{SelectItem, SetExpr, Statement};
     use datafusion::sql::sqlparser::dialect::GenericDialect;

@@ -1,11 +1,15 @@
 //! Spark SQL syntax DataFusion lacks, rewritten on the parsed AST before planning: the
 //! generator `explode(x)` becomes DataFusion's `unnest(x)`, named `col` as Spark names it, and
-//! every other unaliased SELECT item gets the name Spark prints for it ([`super::naming`]).
+//! every other unaliased SELECT item gets the name Spark prints for it ([`super::naming`]),
+//! `a RLIKE b` becomes `regexp_like(a, b)`, `regexp_replace` replaces every match as Spark's
+//! does, and the `BINARY` type is DataFusion's `BYTEA`.
 
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    Expr, Ident, ObjectName, Query, SelectItem, SetExpr, Statement, VisitMut, VisitorMut,
+    AccessExpr, DataType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
+    FunctionArguments, Ident, ObjectName, Query, SelectItem, SetExpr, Statement, UnaryOperator,
+    Value, VisitMut, VisitorMut,
 };
 
 /// Applies every rewrite to `statement` in place.
@@ -50,13 +54,85 @@ impl VisitorMut for SparkRewriter {
     }
 
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<Self::Break> {
-        if let Expr::Function(f) = expr
-            && f.name.to_string().eq_ignore_ascii_case("explode")
-        {
-            f.name = ObjectName::from(vec![Ident::new("unnest")]);
+        match expr {
+            Expr::Function(f) if f.name.to_string().eq_ignore_ascii_case("explode") => {
+                f.name = ObjectName::from(vec![Ident::new("unnest")]);
+            }
+            // Spark's regexp_replace replaces every match; DataFusion's needs the 'g' flag.
+            Expr::Function(f) if f.name.to_string().eq_ignore_ascii_case("regexp_replace") => {
+                if let FunctionArguments::List(list) = &mut f.args
+                    && list.args.len() == 3
+                {
+                    list.args
+                        .push(FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::value(
+                            Value::SingleQuotedString("g".to_string()),
+                        ))));
+                }
+            }
+            Expr::RLike {
+                negated,
+                expr: value,
+                pattern,
+                ..
+            } => {
+                let call = call("regexp_like", vec![(**value).clone(), (**pattern).clone()]);
+                *expr = if *negated {
+                    Expr::UnaryOp {
+                        op: UnaryOperator::Not,
+                        expr: Box::new(call),
+                    }
+                } else {
+                    call
+                };
+            }
+            // `f(x).field`: Spark's field access on an expression is DataFusion's get_field.
+            Expr::CompoundFieldAccess { root, access_chain }
+                if !matches!(**root, Expr::Identifier(_) | Expr::CompoundIdentifier(_))
+                    && access_chain
+                        .iter()
+                        .all(|a| matches!(a, AccessExpr::Dot(Expr::Identifier(_)))) =>
+            {
+                let mut result = (**root).clone();
+                for access in access_chain.iter() {
+                    if let AccessExpr::Dot(Expr::Identifier(field)) = access {
+                        result = call(
+                            "get_field",
+                            vec![
+                                result,
+                                Expr::value(Value::SingleQuotedString(field.value.clone())),
+                            ],
+                        );
+                    }
+                }
+                *expr = result;
+            }
+            Expr::Cast { data_type, .. } if matches!(data_type, DataType::Binary(_)) => {
+                *data_type = DataType::Bytea;
+            }
+            _ => {}
         }
         ControlFlow::Continue(())
     }
+}
+
+fn call(name: &str, args: Vec<Expr>) -> Expr {
+    Expr::Function(Function {
+        name: ObjectName::from(vec![Ident::new(name)]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: args
+                .into_iter()
+                .map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e)))
+                .collect(),
+            clauses: Vec::new(),
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: Vec::new(),
+    })
 }
 
 #[cfg(test)]

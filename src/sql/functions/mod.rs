@@ -2,7 +2,16 @@
 //! behaviour, one `Spark<Fn>` UDF per file, and [`register_spark_functions`].
 
 pub mod binary_to_string;
+pub mod date_format;
+pub mod ddl;
+pub mod element_at;
+pub mod from_json;
+pub mod java_time;
+pub mod regexp_extract;
+pub mod size;
 pub mod split;
+pub mod to_json;
+pub mod to_timestamp;
 
 use std::sync::Arc;
 
@@ -11,13 +20,28 @@ use datafusion::execution::FunctionRegistry;
 use datafusion::logical_expr::ScalarUDF;
 
 /// Registers `datafusion-spark`'s functions, then kindling's own and Spark's names for
-/// DataFusion functions that already behave as Spark's (`startswith`, `endswith`).
+/// DataFusion functions that already behave as Spark's (`startswith`, `endswith`, `rlike`).
 pub fn register_spark_functions(registry: &mut dyn FunctionRegistry) -> Result<()> {
     datafusion_spark::register_all(registry)?;
     registry.register_udf(Arc::new(ScalarUDF::from(split::SparkSplit::new())))?;
     registry.register_udf(Arc::new(ScalarUDF::from(
         binary_to_string::SparkBinaryToString::new(),
     )))?;
+    registry.register_udf(Arc::new(ScalarUDF::from(size::SparkSize::new())))?;
+    registry.register_udf(Arc::new(ScalarUDF::from(element_at::SparkElementAt::new())))?;
+    registry.register_udf(Arc::new(ScalarUDF::from(
+        date_format::SparkDateFormat::new(),
+    )))?;
+    registry.register_udf(Arc::new(ScalarUDF::from(
+        to_timestamp::SparkToTimestamp::new(),
+    )))?;
+    registry.register_udf(Arc::new(ScalarUDF::from(from_json::SparkFromJson::new())))?;
+    registry.register_udf(Arc::new(ScalarUDF::from(to_json::SparkToJson::new())))?;
+    registry.register_udf(Arc::new(ScalarUDF::from(
+        regexp_extract::SparkRegexpExtract::new(),
+    )))?;
+    let regexp_like = datafusion::functions::regex::regexp_like();
+    registry.register_udf(Arc::new((*regexp_like).clone().with_aliases(["rlike"])))?;
     let starts_with = datafusion::functions::string::starts_with();
     registry.register_udf(Arc::new(
         (*starts_with).clone().with_aliases(["startswith"]),
