@@ -50,6 +50,8 @@ pub const LIMIT_IN_UPDATE: &str =
 /// Spark's message for chained stateful operators in update or complete mode.
 pub const MULTIPLE_AGGREGATIONS: &str =
     "Multiple streaming aggregations are not supported with streaming DataFrames/Datasets";
+/// Spark's message for `count(DISTINCT ...)` and friends in a streaming aggregation.
+pub const DISTINCT_AGGREGATION: &str = "Distinct aggregations are not supported on streaming DataFrames/Datasets. Consider using approx_count_distinct() instead.";
 /// Spark's message for `OFFSET` in a streaming query.
 pub const OFFSET_NOT_SUPPORTED: &str = "Offset is not supported on streaming DataFrames/Datasets";
 
@@ -61,12 +63,28 @@ pub fn check(plan: &LogicalPlan, mode: OutputMode) -> Result<(), &'static str> {
         return Err(MULTIPLE_AGGREGATIONS);
     }
     let has_aggregate = aggregates == 1;
+    if has_distinct_aggregate(plan) {
+        return Err(DISTINCT_AGGREGATION);
+    }
     match mode {
         OutputMode::Append if has_aggregate => return Err(APPEND_WITH_AGGREGATION),
         OutputMode::Complete if !has_aggregate => return Err(COMPLETE_WITHOUT_AGGREGATION),
         _ => {}
     }
     walk(plan, mode)
+}
+
+fn has_distinct_aggregate(plan: &LogicalPlan) -> bool {
+    use datafusion::common::tree_node::TreeNode;
+    use datafusion::logical_expr::Expr;
+    let own = match plan {
+        LogicalPlan::Aggregate(agg) => agg.aggr_expr.iter().any(|e| {
+            e.exists(|e| Ok(matches!(e, Expr::AggregateFunction(f) if f.params.distinct)))
+                .unwrap_or(false)
+        }),
+        _ => false,
+    };
+    own || plan.inputs().into_iter().any(has_distinct_aggregate)
 }
 
 fn count_aggregates(plan: &LogicalPlan) -> usize {

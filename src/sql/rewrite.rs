@@ -2,7 +2,8 @@
 //! generator `explode(x)` becomes DataFusion's `unnest(x)`, named `col` as Spark names it, and
 //! every other unaliased SELECT item gets the name Spark prints for it ([`super::naming`]),
 //! `a RLIKE b` becomes `regexp_like(a, b)`, `regexp_replace` replaces every match as Spark's
-//! does, and the `BINARY` type is DataFusion's `BYTEA`.
+//! does, literal Java regex patterns are translated to Rust's syntax, and the `BINARY` type is
+//! DataFusion's `BYTEA`.
 
 use std::ops::ControlFlow;
 
@@ -54,6 +55,7 @@ impl VisitorMut for SparkRewriter {
     }
 
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<Self::Break> {
+        translate_regex_literals(expr);
         match expr {
             Expr::Function(f) if f.name.to_string().eq_ignore_ascii_case("explode") => {
                 f.name = ObjectName::from(vec![Ident::new("unnest")]);
@@ -112,6 +114,46 @@ impl VisitorMut for SparkRewriter {
             _ => {}
         }
         ControlFlow::Continue(())
+    }
+}
+
+/// Functions whose second argument is a Java regex.
+const REGEX_FUNCTIONS: &[&str] = &[
+    "split",
+    "rlike",
+    "regexp_like",
+    "regexp_replace",
+    "regexp_extract",
+    "regexp_extract_all",
+    "regexp_count",
+    "regexp_substr",
+    "regexp_instr",
+];
+
+/// Rewrites a literal Java regex argument into Rust's syntax (see
+/// [`super::functions::java_regex`]).
+fn translate_regex_literals(expr: &mut Expr) {
+    let pattern = match expr {
+        Expr::RLike { pattern, .. } => Some(pattern.as_mut()),
+        Expr::Function(f)
+            if REGEX_FUNCTIONS
+                .iter()
+                .any(|n| f.name.to_string().eq_ignore_ascii_case(n)) =>
+        {
+            match &mut f.args {
+                FunctionArguments::List(list) => match list.args.get_mut(1) {
+                    Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(e))) => Some(e),
+                    _ => None,
+                },
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    if let Some(Expr::Value(v)) = pattern
+        && let Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) = &mut v.value
+    {
+        *s = super::functions::java_regex::to_rust(s);
     }
 }
 

@@ -6,6 +6,7 @@ pub mod date_format;
 pub mod ddl;
 pub mod element_at;
 pub mod from_json;
+pub mod java_regex;
 pub mod java_time;
 pub mod regexp_extract;
 pub mod size;

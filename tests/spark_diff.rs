@@ -1,0 +1,168 @@
+//! The differential harness: the same job files run through kindling and through Apache Spark
+//! 4.3.0 (PySpark, installed on demand by `scripts/spark-env.sh`) over generated inputs with
+//! the awkward cases, and the console outputs must agree up to the order of tied rows.
+//!
+//! Needs Java and PyPI access the first time; it fails (never skips) when Spark cannot run,
+//! unless `KINDLING_SKIP_SPARK=1` is set outside CI.
+
+#![expect(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, SystemTime};
+
+use common::{Compare, compare_output};
+use kindling::source::tweets::TweetGenerator;
+
+/// Lines Spark and a naive port disagree on.
+const AWKWARD: &[&str] = &[
+    "",
+    "  #lead  two  spaces ",
+    "tab\t#notatag #tab\tinside",
+    "#한국어 #스파크 #日本 #🔥 #🔥! #café #cafe\u{301}",
+    "# ## ##x #Spark #SPARK #spark",
+    "#verylonghashtag_that_is_longer_than_twenty and #a\u{a0}nbsp",
+    "zz skipped by the stateless filter #zz",
+    "ends with a space #end ",
+];
+
+fn write_inputs(dir: &Path) {
+    let generator = TweetGenerator::new(2026);
+    let base = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    for f in 0..5u64 {
+        let mut text = String::new();
+        let line_end = match f {
+            1 => "\r\n",
+            3 => "\r",
+            _ => "\n",
+        };
+        for i in 0..120u64 {
+            if i % 9 == 0 {
+                text.push_str(AWKWARD[((i / 9 + f) as usize) % AWKWARD.len()]);
+            } else {
+                text.push_str(&generator.tweet(f * 1000 + i));
+            }
+            text.push_str(line_end);
+        }
+        if f == 2 {
+            text.clear(); // an empty file is a batch too
+        }
+        let path = dir.join(format!("part-{f:05}.txt"));
+        std::fs::write(&path, text).unwrap();
+        let file = std::fs::File::options().write(true).open(&path).unwrap();
+        file.set_modified(base + Duration::from_secs(f)).unwrap();
+    }
+}
+
+fn compare_mode(job: &str) -> Compare {
+    match job.lines().next().unwrap_or_default().trim() {
+        "# diff: compare = ties" => Compare::Ties,
+        "# diff: compare = unordered" => Compare::Unordered,
+        "# diff: compare = exact" => Compare::Exact,
+        other => panic!("spark_diff jobs start with '# diff: compare = ...', found {other:?}"),
+    }
+}
+
+#[test]
+fn kindling_prints_what_spark_prints() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let work = tempfile::tempdir().unwrap();
+    let input = work.path().join("input");
+    std::fs::create_dir(&input).unwrap();
+    write_inputs(&input);
+
+    let mut jobs: Vec<(PathBuf, Compare)> = Vec::new();
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(root.join("tests/spark_diff"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    sources.sort();
+    assert!(sources.len() >= 5, "jobs missing: {sources:?}");
+    for source in &sources {
+        let text = std::fs::read_to_string(source).unwrap();
+        let job = work.path().join(source.file_name().unwrap());
+        std::fs::write(
+            &job,
+            text.replace("\"INPUT\"", &format!("{:?}", input.display().to_string())),
+        )
+        .unwrap();
+        jobs.push((job, compare_mode(&text)));
+    }
+
+    let spark = Command::new(root.join("scripts/spark-env.sh"))
+        .arg("python")
+        .arg(root.join("scripts/spark_run.py"))
+        .args(jobs.iter().map(|(j, _)| j))
+        .output()
+        .unwrap();
+    if !spark.status.success() {
+        let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+        let skip = std::env::var("KINDLING_SKIP_SPARK").is_ok_and(|v| v == "1");
+        let message = format!(
+            "Spark did not run: {}",
+            String::from_utf8_lossy(&spark.stderr)
+        );
+        if skip && !ci {
+            eprintln!("skipping the Spark comparison (KINDLING_SKIP_SPARK=1): {message}");
+            return;
+        }
+        panic!("{message}");
+    }
+
+    // Spark's output, split at the runner's per-job marker lines.
+    let spark_stdout = String::from_utf8_lossy(&spark.stdout).into_owned();
+    let mut spark_outputs = std::collections::HashMap::new();
+    let mut current: Option<String> = None;
+    for line in spark_stdout.split_inclusive('\n') {
+        if let Some(stem) = line
+            .strip_prefix("==== kindling-job: ")
+            .and_then(|l| l.trim_end().strip_suffix(" ===="))
+        {
+            current = Some(stem.to_string());
+            spark_outputs.insert(stem.to_string(), String::new());
+        } else if let Some(stem) = &current {
+            spark_outputs
+                .entry(stem.clone())
+                .or_insert_with(String::new)
+                .push_str(line);
+        }
+    }
+
+    let mut failures = Vec::new();
+    for (job, mode) in &jobs {
+        let stem = job.file_stem().unwrap().to_string_lossy().into_owned();
+        let out = Command::new(env!("CARGO_BIN_EXE_kindling"))
+            .args(["submit"])
+            .arg(job)
+            .env("KINDLING_LOG", "error")
+            .output()
+            .unwrap();
+        let kindling = String::from_utf8_lossy(&out.stdout).into_owned();
+        if !out.status.success() {
+            failures.push(format!(
+                "{stem}: kindling failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+            continue;
+        }
+        let expected = spark_outputs.get(&stem).cloned().unwrap_or_default();
+        assert!(
+            expected.contains("Batch: 0"),
+            "{stem}: Spark printed nothing:\n{expected}"
+        );
+        if let Err(e) = compare_output(&expected, &kindling, *mode) {
+            failures.push(format!(
+                "{stem}: {e}\n--- spark ---\n{expected}\n--- kindling ---\n{kindling}"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} job(s) differ from Spark:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
