@@ -15,7 +15,7 @@ use crate::engine::output_mode;
 use crate::engine::query::QueryShared;
 use crate::engine::scan::{BatchSlot, slot_table};
 use crate::error::{Error, Result};
-use crate::job::{JobPlan, QueryPlan};
+use crate::job::{JobPlan, QueryPlan, QueryText};
 use crate::sink::build_sink;
 use crate::sink::memory::MemoryTables;
 use crate::source::build_source;
@@ -68,7 +68,13 @@ impl Session {
             query.source.table.as_str(),
             slot_table(source.schema(), Arc::clone(&input))?,
         )?;
-        let logical = crate::sql::plan_query(&ctx, &query.sql, &query.job).await?;
+        let sql = match &query.query {
+            QueryText::Sql(sql) => sql.clone(),
+            QueryText::Steps(steps) => {
+                crate::sql::steps::to_sql(&ctx, &query.source.table, steps, &query.job).await?
+            }
+        };
+        let logical = crate::sql::plan_query(&ctx, &sql, &query.job).await?;
         output_mode::check(&logical, query.sink.output_mode).map_err(|message| {
             Error::Analysis {
                 job: query.job.clone(),

@@ -324,3 +324,105 @@ async fn a_failing_batch_stops_the_query_with_its_id() {
             .starts_with("Terminated with exception")
     );
 }
+
+#[tokio::test]
+async fn dataframe_steps_cover_pyspark_methods() {
+    let dir = tempfile::tempdir().unwrap();
+    write_file(dir.path(), "0.txt", "#a x\n#b\n#a\n", 0);
+    write_file(dir.path(), "1.txt", "#a\n#c\n", 1);
+    let toml = format!(
+        r#"
+name = "q"
+[source]
+format = "text"
+[source.options]
+path = "{}"
+maxFilesPerTrigger = 1
+[[query.steps]]
+selectExpr = ["value", "length(value) AS n"]
+[[query.steps]]
+withColumn = {{ name = "n", expr = "n * 10" }}
+[[query.steps]]
+withColumn = {{ name = "first", expr = "split(value, ' ')[0]" }}
+[[query.steps]]
+drop = ["value"]
+[[query.steps]]
+where = "n > 0"
+[[query.steps]]
+groupBy = ["first"]
+agg = ["sum(n) AS total", "count(*)"]
+[[query.steps]]
+withColumnRenamed = ["first", "tag"]
+[[query.steps]]
+sort = ["total DESC", "tag"]
+[[query.steps]]
+limit = 2
+[sink]
+format = "memory"
+outputMode = "complete"
+trigger = "availableNow"
+"#,
+        dir.path().display()
+    );
+    let plan = job(&toml, &[]);
+    let session = Session::new();
+    let mut query = session.start(&plan.queries[0]).await.unwrap();
+    query.await_termination().await.unwrap();
+    let table = session.memory_tables().get("q").unwrap();
+    let names: Vec<String> = table
+        .schema
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    assert_eq!(names, ["tag", "total", "count(1)"]);
+    let text = pretty_format_batches(&table.batches).unwrap().to_string();
+    assert!(text.contains("| #a  | 80    | 3        |"), "{text}");
+    assert!(text.contains("| #b  | 20    | 1        |"), "{text}");
+    assert!(!text.contains("#c"), "limited to 2 rows: {text}");
+}
+
+#[tokio::test]
+async fn drop_duplicates_emits_each_row_once_across_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    write_file(dir.path(), "0.txt", "a\nb\na\n", 0);
+    write_file(dir.path(), "1.txt", "b\nc\n", 1);
+    let toml = format!(
+        r#"
+name = "q"
+[source]
+format = "text"
+[source.options]
+path = "{}"
+maxFilesPerTrigger = 1
+[[query.steps]]
+dropDuplicates = true
+[sink]
+format = "memory"
+trigger = "availableNow"
+"#,
+        dir.path().display()
+    );
+    let session = Session::new();
+    let mut query = session.start(&job(&toml, &[]).queries[0]).await.unwrap();
+    query.await_termination().await.unwrap();
+    let values: Vec<String> = session
+        .memory_tables()
+        .get("q")
+        .unwrap()
+        .batches
+        .iter()
+        .flat_map(|b| {
+            let a = datafusion::arrow::compute::cast(
+                b.column(0),
+                &datafusion::arrow::datatypes::DataType::Utf8,
+            )
+            .unwrap();
+            let a = a.as_string::<i32>();
+            (0..a.len())
+                .map(|i| a.value(i).to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(values, ["a", "b", "c"]);
+}

@@ -76,6 +76,9 @@ struct Aggregation {
     output_schema: SchemaRef,
     output: Arc<BatchSlot>,
     post: Arc<dyn ExecutionPlan>,
+    /// `SELECT DISTINCT` / `dropDuplicates()`: Spark's streaming deduplication, which emits a
+    /// row the first time it is seen and never again.
+    deduplicate: bool,
 }
 
 impl IncrementalPlan {
@@ -93,9 +96,11 @@ impl IncrementalPlan {
                 plan: state.create_physical_plan(&optimized).await?,
                 remaining: global_limit(logical),
             },
-            Some(aggregate) => Kind::Aggregate(Box::new(
-                Aggregation::try_new(ctx, &optimized, aggregate).await?,
-            )),
+            Some(aggregate) => {
+                let mut aggregation = Aggregation::try_new(ctx, &optimized, aggregate).await?;
+                aggregation.deduplicate = contains_distinct(logical);
+                Kind::Aggregate(Box::new(aggregation))
+            }
         };
         Ok(IncrementalPlan {
             ctx: ctx.clone(),
@@ -228,6 +233,7 @@ impl Aggregation {
             output_schema,
             output,
             post,
+            deduplicate: false,
         })
     }
 
@@ -265,6 +271,7 @@ impl Aggregation {
             Some(self.state.gather(found.iter().map(|(_, g)| *g))?)
         };
         let old_indices: Vec<usize> = found.iter().map(|(i, _)| *i).collect();
+        let first_seen: Vec<bool> = lookup.existing.iter().map(Option::is_none).collect();
         let all_indices: Vec<usize> = (0..n).collect();
 
         let mut new_states: Vec<ArrayRef> = Vec::new();
@@ -302,6 +309,15 @@ impl Aggregation {
                 out.extend_from_slice(&cols[self.num_keys + state_cols..]);
                 out
             }),
+            _ if self.deduplicate => {
+                let mask = datafusion::arrow::array::BooleanArray::from(first_seen);
+                let cols: Vec<ArrayRef> = keys.into_iter().chain(values).collect();
+                Some(
+                    cols.iter()
+                        .map(|c| datafusion::arrow::compute::filter(c, &mask))
+                        .collect::<std::result::Result<Vec<_>, _>>()?,
+                )
+            }
             _ => Some(keys.into_iter().chain(values).collect()),
         };
         let agg_batch = match agg_rows {
@@ -322,6 +338,12 @@ impl Aggregation {
             }),
         })
     }
+}
+
+/// Whether the query deduplicates (`SELECT DISTINCT`), which the optimizer turns into an
+/// aggregation without aggregate functions.
+fn contains_distinct(plan: &LogicalPlan) -> bool {
+    matches!(plan, LogicalPlan::Distinct(_)) || plan.inputs().into_iter().any(contains_distinct)
 }
 
 /// The query's aggregation, if any (the checker has already refused more than one).

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::options::Options;
 use crate::sink::SINK_FORMATS;
 use crate::source::SOURCE_FORMATS;
+use crate::sql::steps::Step;
 
 /// A validated job: one query per sink over the same source and SQL.
 #[derive(Debug, Clone)]
@@ -29,12 +30,21 @@ pub struct QueryPlan {
     pub job: String,
     /// The input.
     pub source: SourcePlan,
-    /// The SQL text.
-    pub sql: String,
+    /// The query: SQL text or DataFrame-style steps.
+    pub query: QueryText,
     /// The output.
     pub sink: SinkPlan,
     /// `spark.*` and other session settings.
     pub conf: BTreeMap<String, String>,
+}
+
+/// A query as the job gives it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum QueryText {
+    /// Spark SQL.
+    Sql(String),
+    /// DataFrame-style steps, compiled to SQL when the query is planned.
+    Steps(Vec<Step>),
 }
 
 /// A validated `[source]`.
@@ -107,25 +117,39 @@ impl JobPlan {
                 SOURCE_FORMATS.join(", ")
             )));
         }
-        let sql = match (&spec.query.sql, &spec.query.sql_file) {
-            (Some(sql), None) => sql.clone(),
-            (None, Some(file)) => {
+        let query = match (&spec.query.sql, &spec.query.sql_file, &spec.query.steps) {
+            (Some(sql), None, None) => QueryText::Sql(sql.clone()),
+            (None, Some(file), None) => {
                 let path = base.join(file);
-                std::fs::read_to_string(&path).map_err(|e| {
+                QueryText::Sql(std::fs::read_to_string(&path).map_err(|e| {
                     job_err(format!(
                         "query.sql_file = '{file}': cannot read '{}': {e}; the path is relative to the job file",
                         path.display()
                     ))
-                })?
+                })?)
             }
-            (Some(_), Some(_)) => {
+            (None, None, Some(steps)) => {
+                if steps.is_empty() {
+                    return Err(job_err("[query] has no steps".to_string()));
+                }
+                QueryText::Steps(
+                    steps
+                        .iter()
+                        .enumerate()
+                        .map(|(i, s)| Step::from_spec(s, i))
+                        .collect::<Result<Vec<_>, String>>()
+                        .map_err(job_err)?,
+                )
+            }
+            (None, None, None) => {
                 return Err(job_err(
-                    "[query] has both `sql` and `sql_file`; keep one".to_string(),
+                    "[query] needs `sql` (inline Spark SQL), `sql_file` (a path relative to the job file) or [[query.steps]]".to_string(),
                 ));
             }
-            (None, None) => {
+            _ => {
                 return Err(job_err(
-                    "[query] needs `sql` (inline Spark SQL) or `sql_file` (a path relative to the job file)".to_string(),
+                    "[query] takes one of `sql`, `sql_file` and [[query.steps]]; keep one"
+                        .to_string(),
                 ));
             }
         };
@@ -186,7 +210,7 @@ impl JobPlan {
                 name: query_name,
                 job: name.clone(),
                 source: source.clone(),
-                sql: sql.clone(),
+                query: query.clone(),
                 sink: SinkPlan {
                     format: sink.format.clone(),
                     output_mode,

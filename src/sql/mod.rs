@@ -7,6 +7,7 @@ pub mod functions;
 pub mod naming;
 pub mod planner;
 pub mod rewrite;
+pub mod steps;
 
 use datafusion::execution::SessionStateBuilder;
 use datafusion::logical_expr::LogicalPlan;

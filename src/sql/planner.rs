@@ -1,12 +1,15 @@
 //! [`SparkExprPlanner`]: Spark's operator semantics where DataFusion's differ, decided with
 //! the operand types at planning time: `/` between integers divides as doubles (`5 / 2` is
-//! `2.5`), as Spark does.
+//! `2.5`), and `array[i]` counts from 0, as Spark does.
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::DFSchema;
 use datafusion::error::Result;
-use datafusion::logical_expr::planner::{ExprPlanner, PlannerResult, RawBinaryExpr};
+use datafusion::logical_expr::planner::{
+    ExprPlanner, PlannerResult, RawBinaryExpr, RawFieldAccessExpr,
+};
 use datafusion::logical_expr::{Expr, ExprSchemable, cast};
+use datafusion::logical_expr::{GetFieldAccess, lit};
 use datafusion::sql::sqlparser::ast::BinaryOperator;
 
 /// Plans binary operators with Spark's semantics.
@@ -31,6 +34,26 @@ impl ExprPlanner for SparkExprPlanner {
                     ),
                 )));
             }
+        }
+        Ok(PlannerResult::Original(expr))
+    }
+
+    fn plan_field_access(
+        &self,
+        expr: RawFieldAccessExpr,
+        schema: &DFSchema,
+    ) -> Result<PlannerResult<RawFieldAccessExpr>> {
+        if let GetFieldAccess::ListIndex { key } = &expr.field_access
+            && matches!(
+                expr.expr.get_type(schema)?,
+                DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(_, _)
+            )
+        {
+            // Spark's subscript is 0-based; DataFusion's array_element is 1-based.
+            let index = (**key).clone() + lit(1i64);
+            return Ok(PlannerResult::Planned(
+                datafusion::functions_nested::extract::array_element(expr.expr.clone(), index),
+            ));
         }
         Ok(PlannerResult::Original(expr))
     }
