@@ -76,6 +76,15 @@ pub enum Error {
         /// What is wrong with it and what to do.
         message: String,
     },
+    /// A checkpoint belongs to a query that differs from this one in a way Spark forbids
+    /// (another source, another stateful schema).
+    #[error("checkpoint '{path}' cannot be resumed by this job: {message}")]
+    IncompatibleRestart {
+        /// The checkpoint (or the part of it) that does not match.
+        path: PathBuf,
+        /// What changed, and what to do.
+        message: String,
+    },
     /// A query stopped because one of its batches failed.
     #[error("query '{query}' failed in batch {batch_id}: {source}")]
     BatchFailed {
@@ -114,6 +123,7 @@ impl Error {
             | Error::InvalidOption { .. }
             | Error::Sql { .. }
             | Error::Analysis { .. }
+            | Error::IncompatibleRestart { .. }
             | Error::Usage(_) => 2,
             _ => 1,
         }

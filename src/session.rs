@@ -81,7 +81,7 @@ impl Session {
                 message: message.to_string(),
             }
         })?;
-        let plan = IncrementalPlan::try_new(&ctx, &logical, input)
+        let mut plan = IncrementalPlan::try_new(&ctx, &logical, input)
             .await
             .map_err(|e| match e {
                 Error::Sql { message, .. } => Error::Sql {
@@ -93,6 +93,10 @@ impl Session {
         let schema: SchemaRef = Arc::new(logical.schema().as_arrow().clone());
         let sink = build_sink(&query.sink, schema, &query.name, &self.memory)?;
         let checkpoint = Checkpoint::open(query.sink.checkpoint_location.as_deref())?;
+        let recovery = checkpoint.recover()?;
+        let mut source = source;
+        attach_source(&checkpoint, source.as_mut(), &recovery)?;
+        plan.attach_state(&checkpoint, recovery.last_committed)?;
         let id = checkpoint.query_id();
         let shared = QueryShared::new();
         let (stop_tx, stop_rx) = watch::channel(false);
@@ -107,6 +111,7 @@ impl Session {
             output_mode: query.sink.output_mode,
             trigger: query.sink.trigger,
             checkpoint,
+            recovery,
             conf: query.conf.clone(),
             shared: Arc::clone(&shared),
             stop: stop_rx,
@@ -122,4 +127,45 @@ impl Session {
             task,
         ))
     }
+}
+
+/// Connects the source to its checkpoint directory: refuses a checkpoint written for another
+/// source (Spark forbids changing the source or its topics), restores the source's own log and
+/// hands it the last committed offset.
+fn attach_source(
+    checkpoint: &Checkpoint,
+    source: &mut dyn crate::source::MicroBatchSource,
+    recovery: &crate::engine::checkpoint::Recovery,
+) -> Result<()> {
+    let dir = checkpoint.source_dir(0)?;
+    let identity = source.identity();
+    let path = dir.join("_source");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let found: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+            if found != identity {
+                return Err(Error::IncompatibleRestart {
+                    path: checkpoint.dir().to_path_buf(),
+                    message: format!(
+                        "its source was {found} and this job reads {identity}; Spark does not allow changing the source of a checkpointed query: use a new checkpointLocation"
+                    ),
+                });
+            }
+        }
+        Err(_) => crate::engine::checkpoint::write_atomically(
+            &path,
+            identity.to_string().as_bytes(),
+            checkpoint.durable(),
+        )?,
+    }
+    source.attach(&dir, checkpoint.durable())?;
+    let last_logged = recovery
+        .pending
+        .as_ref()
+        .map(|(_, end)| end)
+        .or(recovery.committed_end.as_ref());
+    if let Some(end) = last_logged {
+        source.resume_from(end)?;
+    }
+    Ok(())
 }

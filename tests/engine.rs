@@ -426,3 +426,106 @@ trigger = "availableNow"
         .collect();
     assert_eq!(values, ["a", "b", "c"]);
 }
+
+#[tokio::test]
+async fn a_restart_resumes_after_the_last_commit_with_its_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let checkpoint = tempfile::tempdir().unwrap();
+    write_file(dir.path(), "0.txt", "#a #b\n", 0);
+    write_file(dir.path(), "1.txt", "#a\n", 1);
+    let sql = "SELECT tag, count(*) AS n FROM (SELECT explode(split(value, ' ')) AS tag FROM lines) GROUP BY tag ORDER BY tag";
+    let mut plan = text_job(dir.path(), sql, "complete", "availableNow");
+    plan.queries[0].sink.checkpoint_location = Some(checkpoint.path().to_path_buf());
+    let first_id = {
+        let session = Session::new();
+        let mut query = session.start(&plan.queries[0]).await.unwrap();
+        query.await_termination().await.unwrap();
+        assert_eq!(query.recent_progress().len(), 2);
+        query.id()
+    };
+    write_file(dir.path(), "2.txt", "#b #c\n", 2);
+    let session = Session::new();
+    let mut query = session.start(&plan.queries[0]).await.unwrap();
+    query.await_termination().await.unwrap();
+    assert_eq!(
+        query.id(),
+        first_id,
+        "the query id is kept in the checkpoint"
+    );
+    let progress = query.recent_progress();
+    assert_eq!(progress.len(), 1, "only the new file is read");
+    assert_eq!(progress[0].batch_id, 2);
+    assert_eq!(progress[0].num_input_rows, 1);
+    let rows = string_int_rows(&session.memory_tables().get("q").unwrap().batches);
+    assert_eq!(rows, [("#a".into(), 2), ("#b".into(), 2), ("#c".into(), 1)]);
+}
+
+#[tokio::test]
+async fn an_uncommitted_batch_is_replayed_with_its_logged_offsets() {
+    let dir = tempfile::tempdir().unwrap();
+    let checkpoint = tempfile::tempdir().unwrap();
+    write_file(dir.path(), "0.txt", "#a\n", 0);
+    write_file(dir.path(), "1.txt", "#b\n", 1);
+    let sql = "SELECT tag, count(*) AS n FROM (SELECT explode(split(value, ' ')) AS tag FROM lines) GROUP BY tag ORDER BY tag";
+    let mut plan = text_job(dir.path(), sql, "complete", "availableNow");
+    plan.queries[0].sink.checkpoint_location = Some(checkpoint.path().to_path_buf());
+    {
+        let session = Session::new();
+        let mut query = session.start(&plan.queries[0]).await.unwrap();
+        query.await_termination().await.unwrap();
+    }
+    // As if the process died after logging batch 1's offsets, before its commit.
+    std::fs::remove_file(checkpoint.path().join("commits/1")).unwrap();
+    write_file(dir.path(), "2.txt", "#c\n", 2);
+    let session = Session::new();
+    let mut query = session.start(&plan.queries[0]).await.unwrap();
+    query.await_termination().await.unwrap();
+    let progress = query.recent_progress();
+    let batches: Vec<(u64, u64)> = progress
+        .iter()
+        .map(|p| (p.batch_id, p.num_input_rows))
+        .collect();
+    assert_eq!(
+        batches,
+        [(1, 1), (2, 1)],
+        "batch 1 re-runs with its own file, then batch 2"
+    );
+    let rows = string_int_rows(&session.memory_tables().get("q").unwrap().batches);
+    assert_eq!(rows, [("#a".into(), 1), ("#b".into(), 1), ("#c".into(), 1)]);
+}
+
+#[tokio::test]
+async fn a_checkpoint_of_another_source_or_state_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let checkpoint = tempfile::tempdir().unwrap();
+    write_file(dir.path(), "0.txt", "#a\n", 0);
+    let sql = "SELECT tag, count(*) AS n FROM (SELECT explode(split(value, ' ')) AS tag FROM lines) GROUP BY tag";
+    let mut plan = text_job(dir.path(), sql, "complete", "availableNow");
+    plan.queries[0].sink.checkpoint_location = Some(checkpoint.path().to_path_buf());
+    let session = Session::new();
+    session
+        .start(&plan.queries[0])
+        .await
+        .unwrap()
+        .await_termination()
+        .await
+        .unwrap();
+
+    let mut moved = text_job(other.path(), sql, "complete", "availableNow");
+    moved.queries[0].sink.checkpoint_location = Some(checkpoint.path().to_path_buf());
+    let err = session.start(&moved.queries[0]).await.unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    assert!(
+        err.to_string()
+            .contains("does not allow changing the source"),
+        "{err}"
+    );
+
+    let sums = "SELECT tag, sum(length(tag)) AS n, max(tag) AS m FROM (SELECT explode(split(value, ' ')) AS tag FROM lines) GROUP BY tag";
+    let mut reshaped = text_job(dir.path(), sums, "complete", "availableNow");
+    reshaped.queries[0].sink.checkpoint_location = Some(checkpoint.path().to_path_buf());
+    let err = session.start(&reshaped.queries[0]).await.unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    assert!(err.to_string().contains("state changed shape"), "{err}");
+}

@@ -22,9 +22,11 @@ use datafusion::physical_plan::execution_plan::reset_plan_states;
 use datafusion::physical_plan::{ExecutionPlan, collect};
 use datafusion::prelude::SessionContext;
 
+use super::checkpoint::Checkpoint;
 use super::output_mode::OutputMode;
 use super::scan::{BatchSlot, slot_table};
 use super::state::StateTable;
+use super::state_store::StateStore;
 use crate::error::{Error, Result};
 
 /// The name under which the aggregate's output is scanned by the plan above it.
@@ -48,6 +50,8 @@ pub struct StateMetrics {
     pub num_rows_updated: u64,
     /// Bytes held by the state.
     pub memory_used_bytes: u64,
+    /// Time to make the state durable, ms.
+    pub commit_time_ms: u64,
 }
 
 /// A streaming query planned for repeated per-batch execution.
@@ -79,6 +83,10 @@ struct Aggregation {
     /// `SELECT DISTINCT` / `dropDuplicates()`: Spark's streaming deduplication, which emits a
     /// row the first time it is seen and never again.
     deduplicate: bool,
+    /// The state's chunk schema: keys, accumulator states, final values.
+    state_schema: SchemaRef,
+    /// Where the state is made durable, once attached to a checkpoint.
+    store: Option<StateStore>,
 }
 
 impl IncrementalPlan {
@@ -114,11 +122,38 @@ impl IncrementalPlan {
         matches!(self.kind, Kind::Aggregate(_))
     }
 
-    /// Runs one batch over `rows`, producing what a sink in `mode` receives.
+    /// Makes the state durable in `checkpoint` and, on a restart, loads it as of
+    /// `version` (the last committed batch).
+    pub fn attach_state(&mut self, checkpoint: &Checkpoint, version: Option<u64>) -> Result<()> {
+        let Kind::Aggregate(agg) = &mut self.kind else {
+            return Ok(());
+        };
+        let store = StateStore::open(
+            checkpoint.state_dir(0)?,
+            checkpoint.durable(),
+            Arc::clone(&agg.state_schema),
+        )?;
+        if let Some(version) = version {
+            store.load(version, &mut agg.state, agg.num_keys)?;
+        }
+        agg.store = Some(store);
+        Ok(())
+    }
+
+    /// Drops state files no batch from `oldest` on needs.
+    pub fn purge_state(&self, oldest: u64) -> Result<()> {
+        match &self.kind {
+            Kind::Aggregate(agg) => agg.store.as_ref().map_or(Ok(()), |s| s.purge(oldest)),
+            Kind::Stateless { .. } => Ok(()),
+        }
+    }
+
+    /// Runs batch `batch_id` over `rows`, producing what a sink in `mode` receives.
     pub async fn run_batch(
         &mut self,
         rows: Vec<RecordBatch>,
         mode: OutputMode,
+        batch_id: u64,
     ) -> Result<BatchOutput> {
         self.input.set(rows);
         let task = self.ctx.task_ctx();
@@ -133,7 +168,7 @@ impl IncrementalPlan {
                     state: None,
                 }
             }
-            Kind::Aggregate(agg) => agg.run_batch(&self.ctx, mode).await?,
+            Kind::Aggregate(agg) => agg.run_batch(&self.ctx, mode, batch_id).await?,
         };
         self.input.set(Vec::new());
         Ok(output)
@@ -198,6 +233,25 @@ impl Aggregation {
             .map(|f| f.as_ref().clone().with_nullable(true))
             .collect();
         let output_schema = Arc::new(Schema::new(fields));
+        // Positional names: two aggregates may share state field names.
+        let mut state_fields: Vec<Field> = key_types
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Field::new(format!("k{i}"), t.clone(), true))
+            .collect();
+        for (j, e) in exprs.iter().enumerate() {
+            for (k, f) in e.state_fields()?.iter().enumerate() {
+                state_fields.push(Field::new(format!("s{j}_{k}"), f.data_type().clone(), true));
+            }
+        }
+        for (j, e) in exprs.iter().enumerate() {
+            state_fields.push(Field::new(
+                format!("v{j}"),
+                e.field().data_type().clone(),
+                true,
+            ));
+        }
+        let state_schema = Arc::new(Schema::new(state_fields));
         let output = Arc::new(BatchSlot::default());
         let table = slot_table(Arc::clone(&output_schema), Arc::clone(&output))?;
         let restore: Vec<Expr> = df_schema
@@ -234,6 +288,8 @@ impl Aggregation {
             output,
             post,
             deduplicate: false,
+            state_schema,
+            store: None,
         })
     }
 
@@ -248,7 +304,12 @@ impl Aggregation {
         }
     }
 
-    async fn run_batch(&mut self, ctx: &SessionContext, mode: OutputMode) -> Result<BatchOutput> {
+    async fn run_batch(
+        &mut self,
+        ctx: &SessionContext,
+        mode: OutputMode,
+        batch_id: u64,
+    ) -> Result<BatchOutput> {
         let partial_batches = collect(
             reset_plan_states(Arc::clone(&self.partial))?,
             ctx.task_ctx(),
@@ -299,7 +360,12 @@ impl Aggregation {
         let mut columns = keys.clone();
         columns.extend(new_states);
         columns.extend(values.iter().cloned());
-        self.state.put(lookup, columns)?;
+        let delta = self.state.put(lookup, columns)?;
+        let commit_start = std::time::Instant::now();
+        if let Some(store) = &self.store {
+            store.commit(batch_id, &delta, &self.state)?;
+        }
+        let commit_time_ms = commit_start.elapsed().as_millis() as u64;
 
         // The aggregate's output rows this batch: changed keys (update) or all keys (complete).
         let agg_rows = match mode {
@@ -335,6 +401,7 @@ impl Aggregation {
                 num_rows_total: self.state.len() as u64,
                 num_rows_updated: n as u64,
                 memory_used_bytes: self.state.memory_used_bytes() as u64,
+                commit_time_ms,
             }),
         })
     }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
-use super::checkpoint::{Checkpoint, OffsetMetadata};
+use super::checkpoint::{Checkpoint, OffsetMetadata, Recovery};
 use super::incremental::IncrementalPlan;
 use super::output_mode::OutputMode;
 use super::progress::{
@@ -27,6 +27,12 @@ use crate::source::{MicroBatchSource, ReadLimit, SourceOffset, now_millis};
 /// (Spark's `spark.sql.streaming.pollingDelay`).
 const POLLING_DELAY: Duration = Duration::from_millis(10);
 
+/// Batches whose logs are kept (`spark.sql.streaming.minBatchesToRetain`).
+const MIN_BATCHES_TO_RETAIN: u64 = 100;
+
+/// Old log entries are deleted every this many batches.
+const PURGE_EVERY: u64 = 10;
+
 /// Everything one running query owns.
 pub(crate) struct MicroBatchExecution {
     pub name: String,
@@ -38,6 +44,8 @@ pub(crate) struct MicroBatchExecution {
     pub output_mode: OutputMode,
     pub trigger: Trigger,
     pub checkpoint: Checkpoint,
+    /// Where the checkpoint says to resume.
+    pub recovery: Recovery,
     pub conf: BTreeMap<String, String>,
     pub shared: Arc<QueryShared>,
     pub stop: watch::Receiver<bool>,
@@ -58,6 +66,30 @@ impl MicroBatchExecution {
     }
 
     async fn run_loop(&mut self) -> Result<()> {
+        let mut start: Option<SourceOffset> = self.recovery.committed_end.clone();
+        let mut batch_id: u64 = self.recovery.last_committed.map_or(0, |c| c + 1);
+        // A batch logged but not committed runs first, with exactly its logged offsets.
+        if let Some((id, end)) = self.recovery.pending.take() {
+            info!(query = %self.name, batch_id = id, "re-running the uncommitted batch");
+            let progress = self
+                .run_batch(
+                    id,
+                    start.as_ref(),
+                    &end,
+                    now_millis(),
+                    Instant::now(),
+                    false,
+                )
+                .await
+                .map_err(|e| Error::BatchFailed {
+                    query: self.name.clone(),
+                    batch_id: id,
+                    source: Box::new(e),
+                })?;
+            self.shared.publish(progress);
+            start = Some(end);
+            batch_id = id + 1;
+        }
         if self.trigger == Trigger::AvailableNow {
             self.source.prepare_available_now().await?;
         }
@@ -70,8 +102,6 @@ impl MicroBatchExecution {
             Trigger::ProcessingTime(d) => d,
             _ => Duration::ZERO,
         };
-        let mut start: Option<SourceOffset> = None;
-        let mut batch_id: u64 = 0;
         let mut next_tick = Instant::now();
         let mut last_trigger: Option<Instant> = None;
         loop {
@@ -109,7 +139,14 @@ impl MicroBatchExecution {
             self.shared
                 .set_status(QueryStatus::new("Processing new data", true, true));
             let progress = self
-                .run_batch(batch_id, start.as_ref(), &end, trigger_ms, trigger_start)
+                .run_batch(
+                    batch_id,
+                    start.as_ref(),
+                    &end,
+                    trigger_ms,
+                    trigger_start,
+                    true,
+                )
                 .await
                 .map_err(|e| Error::BatchFailed {
                     query: self.name.clone(),
@@ -157,15 +194,18 @@ impl MicroBatchExecution {
         end: &SourceOffset,
         trigger_ms: i64,
         trigger_start: Instant,
+        log_offsets: bool,
     ) -> Result<QueryProgress> {
         let mut durations = BTreeMap::new();
         let t = Instant::now();
-        let metadata = OffsetMetadata {
-            batch_watermark_ms: 0,
-            batch_timestamp_ms: trigger_ms,
-            conf: self.conf.clone(),
-        };
-        self.checkpoint.write_offsets(batch_id, &metadata, &[end])?;
+        if log_offsets {
+            let metadata = OffsetMetadata {
+                batch_watermark_ms: 0,
+                batch_timestamp_ms: trigger_ms,
+                conf: self.conf.clone(),
+            };
+            self.checkpoint.write_offsets(batch_id, &metadata, &[end])?;
+        }
         durations.insert("walCommit".to_string(), ms(t));
 
         let t = Instant::now();
@@ -175,7 +215,10 @@ impl MicroBatchExecution {
         debug!(batch_id, num_input_rows, %end, "batch read");
 
         let t = Instant::now();
-        let output = self.plan.run_batch(rows, self.output_mode).await?;
+        let output = self
+            .plan
+            .run_batch(rows, self.output_mode, batch_id)
+            .await?;
         let num_output_rows: usize = output.batches.iter().map(|b| b.num_rows()).sum();
         self.sink
             .add_batch(batch_id, self.output_mode, &output.batches)
@@ -185,6 +228,11 @@ impl MicroBatchExecution {
         let t = Instant::now();
         self.checkpoint.write_commit(batch_id, 0)?;
         self.source.commit(end).await?;
+        if batch_id % PURGE_EVERY == 0 {
+            self.checkpoint.purge(batch_id, MIN_BATCHES_TO_RETAIN)?;
+            self.plan
+                .purge_state(batch_id.saturating_sub(MIN_BATCHES_TO_RETAIN - 1))?;
+        }
         durations.insert("commitOffsets".to_string(), ms(t));
         let total = ms(trigger_start);
         durations.insert("triggerExecution".to_string(), total);
@@ -211,7 +259,7 @@ impl MicroBatchExecution {
                     num_rows_updated: s.num_rows_updated,
                     num_rows_removed: 0,
                     memory_used_bytes: s.memory_used_bytes,
-                    commit_time_ms: 0,
+                    commit_time_ms: s.commit_time_ms,
                 })
                 .into_iter()
                 .collect(),

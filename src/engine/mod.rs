@@ -9,6 +9,7 @@ pub mod progress;
 pub mod query;
 pub mod scan;
 pub mod state;
+pub mod state_store;
 pub mod trigger;
 
 pub use output_mode::OutputMode;

@@ -122,11 +122,12 @@ impl StateTable {
     }
 
     /// Stores the new version of a batch's keys: `columns` (keys, states, values) has one row
-    /// per key of `lookup`, in the same order.
-    pub fn put(&mut self, lookup: KeyLookup, columns: Vec<ArrayRef>) -> Result<()> {
+    /// per key of `lookup`, in the same order. Returns the stored chunk (the batch's delta).
+    pub fn put(&mut self, lookup: KeyLookup, columns: Vec<ArrayRef>) -> Result<Vec<ArrayRef>> {
         // View arrays may point into a whole input batch's buffers: copy out just the keys'
         // bytes, so that the state never pins input data.
-        let columns = columns.into_iter().map(compact_views).collect();
+        let columns: Vec<ArrayRef> = columns.into_iter().map(compact_views).collect();
+        let delta = columns.clone();
         let chunk = self.chunks.len() as u32;
         for (i, existing) in lookup.existing.iter().enumerate() {
             let loc = (chunk, i as u32);
@@ -144,7 +145,7 @@ impl StateTable {
         if self.rows_in_chunks > 2 * self.locs.len() + 1024 {
             self.compact()?;
         }
-        Ok(())
+        Ok(delta)
     }
 
     /// Rewrites the live rows into one chunk, dropping superseded versions.

@@ -61,6 +61,22 @@ pub trait MicroBatchSource: Send + Sync {
     async fn commit(&mut self, _end: &SourceOffset) -> Result<()> {
         Ok(())
     }
+
+    /// What must not change across restarts of a checkpoint (format and the options that
+    /// decide which records exist, e.g. a directory or topics), as JSON.
+    fn identity(&self) -> serde_json::Value;
+
+    /// Gives the source its checkpoint directory (`sources/<i>`), before the first batch: a
+    /// source that keeps its own log (the text source's file list) writes it there and, on a
+    /// restart, reads it back so that logged offsets mean the same records.
+    fn attach(&mut self, _dir: &std::path::Path, _durable: bool) -> Result<()> {
+        Ok(())
+    }
+
+    /// On a restart, the end offset of the last committed batch, before the first batch.
+    fn resume_from(&mut self, _offset: &SourceOffset) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// The source formats kindling knows.

@@ -65,6 +65,17 @@ impl MicroBatchSource for RateSource {
         Ok(())
     }
 
+    fn identity(&self) -> serde_json::Value {
+        json!({ "format": "rate", "rowsPerSecond": self.rows_per_second })
+    }
+
+    fn resume_from(&mut self, offset: &SourceOffset) -> Result<()> {
+        if let Some(start) = offset.0.get("startMs").and_then(|v| v.as_i64()) {
+            self.start_ms = start;
+        }
+        Ok(())
+    }
+
     async fn latest_offset(
         &mut self,
         start: Option<&SourceOffset>,

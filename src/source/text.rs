@@ -32,6 +32,10 @@ pub struct TextFileSource {
     seen: HashSet<PathBuf>,
     /// With `availableNow`: the number of files present at start.
     available_now_end: Option<u64>,
+    /// The checkpoint's `sources/<i>` directory and whether to fsync, once attached.
+    log: Option<(PathBuf, bool)>,
+    /// How many admitted files the log holds.
+    logged: usize,
 }
 
 const OPTIONS: &[&str] = &["path", "maxFilesPerTrigger", "lineSep", "wholetext"];
@@ -76,6 +80,8 @@ impl TextFileSource {
             files: Vec::new(),
             seen: HashSet::new(),
             available_now_end: None,
+            log: None,
+            logged: 0,
         })
     }
 
@@ -115,6 +121,31 @@ impl TextFileSource {
             self.seen.insert(path.clone());
             self.files.push(path);
         }
+        Ok(())
+    }
+}
+
+impl TextFileSource {
+    /// Logs the files admitted up to `end` (the offset about to be written), as
+    /// `sources/<i>/<end>`: one path per line.
+    fn log_admitted(&mut self, end: usize) -> Result<()> {
+        let Some((dir, durable)) = &self.log else {
+            return Ok(());
+        };
+        if end <= self.logged {
+            return Ok(());
+        }
+        let mut text = String::new();
+        for path in &self.files[self.logged..end] {
+            text.push_str(&serde_json::to_string(&path.to_string_lossy()).unwrap_or_default());
+            text.push('\n');
+        }
+        crate::engine::checkpoint::write_atomically(
+            &dir.join(end.to_string()),
+            text.as_bytes(),
+            *durable,
+        )?;
+        self.logged = end;
         Ok(())
     }
 }
@@ -159,7 +190,50 @@ impl MicroBatchSource for TextFileSource {
             (ReadLimit::Configured, Some(max)) => available.min(start + max),
             _ => available,
         };
-        Ok((end > 0).then(|| SourceOffset(json!({ "logOffset": end.max(start) }))))
+        let end = end.max(start);
+        self.log_admitted(end as usize)?;
+        Ok((end > 0).then(|| SourceOffset(json!({ "logOffset": end }))))
+    }
+
+    fn identity(&self) -> serde_json::Value {
+        json!({ "format": "text", "path": self.dir.to_string_lossy() })
+    }
+
+    fn attach(&mut self, dir: &Path, durable: bool) -> Result<()> {
+        let mut entries: Vec<(u64, PathBuf)> = std::fs::read_dir(dir)
+            .map_err(|e| Error::io(format!("reading source log '{}'", dir.display()), e))?
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let n = e.file_name().to_str()?.parse::<u64>().ok()?;
+                Some((n, e.path()))
+            })
+            .collect();
+        entries.sort();
+        for (n, path) in entries {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| Error::io(format!("reading source log '{}'", path.display()), e))?;
+            for line in text.lines() {
+                let file: String = serde_json::from_str(line).map_err(|e| Error::Checkpoint {
+                    path: path.clone(),
+                    message: format!("unreadable file-list entry ({e}); the source log is corrupt"),
+                })?;
+                let file = PathBuf::from(file);
+                self.seen.insert(file.clone());
+                self.files.push(file);
+            }
+            if self.files.len() as u64 != n {
+                return Err(Error::Checkpoint {
+                    path,
+                    message: format!(
+                        "lists files up to #{} but is named {n}; the source log is corrupt",
+                        self.files.len()
+                    ),
+                });
+            }
+        }
+        self.logged = self.files.len();
+        self.log = Some((dir.to_path_buf(), durable));
+        Ok(())
     }
 
     async fn read_batch(

@@ -42,7 +42,7 @@ pub fn kafka_schema() -> SchemaRef {
 /// Generates tweet texts: tweet `i` for a seed is always the same.
 #[derive(Debug, Clone)]
 pub struct TweetGenerator {
-    seed: u64,
+    pub(crate) seed: u64,
 }
 
 static HOT_TAGS: &[&str] = &[
@@ -273,6 +273,18 @@ impl MicroBatchSource for TweetsSource {
 
     async fn prepare_available_now(&mut self) -> Result<()> {
         self.available_now_end = Some(self.available());
+        Ok(())
+    }
+
+    fn identity(&self) -> serde_json::Value {
+        json!({ "format": "tweets", "seed": self.generator.seed, "numPartitions": self.num_partitions })
+    }
+
+    fn resume_from(&mut self, offset: &SourceOffset) -> Result<()> {
+        // The stream's clock started with the first run: keep it, so offsets keep their meaning.
+        if let Some(start) = offset.0.get("startMs").and_then(|v| v.as_i64()) {
+            self.start_ms = start;
+        }
         Ok(())
     }
 
