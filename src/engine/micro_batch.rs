@@ -228,7 +228,7 @@ impl MicroBatchExecution {
         let t = Instant::now();
         self.checkpoint.write_commit(batch_id, 0)?;
         self.source.commit(end).await?;
-        if batch_id % PURGE_EVERY == 0 {
+        if batch_id.is_multiple_of(PURGE_EVERY) {
             self.checkpoint.purge(batch_id, MIN_BATCHES_TO_RETAIN)?;
             self.plan
                 .purge_state(batch_id.saturating_sub(MIN_BATCHES_TO_RETAIN - 1))?;
