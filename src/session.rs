@@ -90,6 +90,20 @@ impl Session {
                 },
                 other => other,
             })?;
+        crate::sink::check_output_mode(&query.sink.format, query.sink.output_mode).map_err(
+            |message| Error::Analysis {
+                job: query.job.clone(),
+                message,
+            },
+        )?;
+        if query.sink.checkpoint_location.is_none()
+            && !crate::sink::allows_temporary_checkpoint(&query.sink.format)
+        {
+            return Err(Error::Analysis {
+                job: query.job.clone(),
+                message: "checkpointLocation must be specified either through option(\"checkpointLocation\", ...) or SparkSession.conf.set(\"spark.sql.streaming.checkpointLocation\", ...)".to_string(),
+            });
+        }
         let schema: SchemaRef = Arc::new(logical.schema().as_arrow().clone());
         let sink = build_sink(&query.sink, schema, &query.name, &self.memory)?;
         let checkpoint = Checkpoint::open(query.sink.checkpoint_location.as_deref())?;

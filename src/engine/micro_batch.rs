@@ -206,6 +206,7 @@ impl MicroBatchExecution {
             };
             self.checkpoint.write_offsets(batch_id, &metadata, &[end])?;
         }
+        super::fault::crash_point("after-offsets", batch_id);
         durations.insert("walCommit".to_string(), ms(t));
 
         let t = Instant::now();
@@ -224,9 +225,11 @@ impl MicroBatchExecution {
             .add_batch(batch_id, self.output_mode, &output.batches)
             .await?;
         durations.insert("addBatch".to_string(), ms(t));
+        super::fault::crash_point("before-commit", batch_id);
 
         let t = Instant::now();
         self.checkpoint.write_commit(batch_id, 0)?;
+        super::fault::crash_point("after-commit", batch_id);
         self.source.commit(end).await?;
         if batch_id.is_multiple_of(PURGE_EVERY) {
             self.checkpoint.purge(batch_id, MIN_BATCHES_TO_RETAIN)?;

@@ -2,6 +2,7 @@
 //! modes, the incremental plan and its state, the checkpoint, progress, query handles).
 
 pub mod checkpoint;
+pub mod fault;
 pub mod incremental;
 pub(crate) mod micro_batch;
 pub mod output_mode;

@@ -2,6 +2,7 @@
 //! [`build_sink`] for `console` and `memory`.
 
 pub mod console;
+pub mod file;
 pub mod memory;
 pub mod pretty;
 
@@ -30,7 +31,28 @@ pub trait Sink: Send + Sync {
 }
 
 /// The sink formats kindling knows.
-pub const SINK_FORMATS: &[&str] = &["console", "memory"];
+pub const SINK_FORMATS: &[&str] = &["console", "memory", "json", "csv", "text"];
+
+/// Whether a sink of `format` accepts `mode`; Spark's message when not.
+pub fn check_output_mode(format: &str, mode: OutputMode) -> std::result::Result<(), String> {
+    if file::FileFormat::parse(format).is_some() && mode != OutputMode::Append {
+        let mode = match mode {
+            OutputMode::Update => "Update",
+            OutputMode::Complete => "Complete",
+            OutputMode::Append => "Append",
+        };
+        return Err(format!(
+            "Data source {format} does not support {mode} output mode"
+        ));
+    }
+    Ok(())
+}
+
+/// Whether a sink of `format` may run on a temporary checkpoint (only console and memory,
+/// as in Spark).
+pub fn allows_temporary_checkpoint(format: &str) -> bool {
+    matches!(format, "console" | "memory")
+}
 
 /// Builds the sink of `plan` for results of `schema`; `query_name` names memory tables.
 pub fn build_sink(
@@ -50,14 +72,21 @@ pub fn build_sink(
             query_name,
             memory.clone(),
         )?)),
-        other => Err(Error::InvalidOption {
-            owner: "sink".to_string(),
-            key: "format".to_string(),
-            value: other.to_string(),
-            message: format!(
-                "unknown sink format; expected one of: {}",
-                SINK_FORMATS.join(", ")
-            ),
-        }),
+        other => match file::FileFormat::parse(other) {
+            Some(format) => Ok(Box::new(file::FileSink::try_new(
+                format,
+                &plan.options,
+                &schema,
+            )?)),
+            None => Err(Error::InvalidOption {
+                owner: "sink".to_string(),
+                key: "format".to_string(),
+                value: other.to_string(),
+                message: format!(
+                    "unknown sink format; expected one of: {}",
+                    SINK_FORMATS.join(", ")
+                ),
+            }),
+        },
     }
 }
