@@ -9,10 +9,11 @@
 //! aggregation merged into keyed state) → the [`sink`] receives the result for its output mode
 //! → `commits/<id>` is written → a [`QueryProgress`] is published.
 //!
-//! [`job`] reads and validates job files; [`Session`] starts queries from them; [`cli`] is the
-//! thin `kindling` command on top.
+//! [`job`] reads and validates job files; [`Session`] starts queries from them, or from the
+//! PySpark-shaped [`dataframe`] API; [`cli`] is the thin `kindling` command on top.
 
 pub mod cli;
+pub mod dataframe;
 pub mod engine;
 pub mod error;
 pub mod job;
@@ -29,6 +30,8 @@ pub use session::Session;
 
 /// The types most programs using kindling need.
 pub mod prelude {
+    pub use crate::dataframe::functions::*;
+    pub use crate::dataframe::{DataStreamReader, DataStreamWriter, StreamingDataFrame};
     pub use crate::engine::{OutputMode, QueryProgress, QueryStatus, StreamingQuery, Trigger};
     pub use crate::error::{Error, Result};
     pub use crate::job::{JobPlan, QueryPlan};

@@ -61,27 +61,52 @@ impl Session {
     /// Plans and starts one query. Planning errors (SQL, output mode, options) come back
     /// here, before anything runs.
     pub async fn start(&self, query: &QueryPlan) -> Result<StreamingQuery> {
-        let source = build_source(&query.source)?;
-        let ctx = crate::sql::new_session()?;
-        let input = Arc::new(BatchSlot::default());
-        ctx.register_table(
-            query.source.table.as_str(),
-            slot_table(source.schema(), Arc::clone(&input))?,
-        )?;
+        let input = self.open_source(&query.source)?;
         let sql = match &query.query {
             QueryText::Sql(sql) => sql.clone(),
             QueryText::Steps(steps) => {
-                crate::sql::steps::to_sql(&ctx, &query.source.table, steps, &query.job).await?
+                crate::sql::steps::to_sql(&input.ctx, &query.source.table, steps, &query.job)
+                    .await?
             }
         };
-        let logical = crate::sql::plan_query(&ctx, &sql, &query.job).await?;
-        output_mode::check(&logical, query.sink.output_mode).map_err(|message| {
-            Error::Analysis {
-                job: query.job.clone(),
-                message: message.to_string(),
-            }
-        })?;
-        let mut plan = IncrementalPlan::try_new(&ctx, &logical, input)
+        let logical = crate::sql::plan_query(&input.ctx, &sql, &query.job).await?;
+        self.launch(input, logical, query, None).await
+    }
+
+    /// Builds the source of `plan` and a SQL session in which it is a table.
+    pub(crate) fn open_source(&self, plan: &crate::job::SourcePlan) -> Result<OpenSource> {
+        let source = build_source(plan)?;
+        let ctx = crate::sql::new_session()?;
+        let slot = Arc::new(BatchSlot::default());
+        let provider = slot_table(source.schema(), Arc::clone(&slot))?;
+        ctx.register_table(plan.table.as_str(), Arc::clone(&provider))?;
+        Ok(OpenSource {
+            source,
+            ctx,
+            slot,
+            provider,
+        })
+    }
+
+    /// Checks `logical` for the output mode, plans it for micro-batches, opens the sink (or
+    /// takes `custom_sink`) and the checkpoint, and starts the query.
+    pub(crate) async fn launch(
+        &self,
+        input: OpenSource,
+        logical: datafusion::logical_expr::LogicalPlan,
+        query: &QueryPlan,
+        custom_sink: Option<Box<dyn crate::sink::Sink>>,
+    ) -> Result<StreamingQuery> {
+        let OpenSource {
+            source, ctx, slot, ..
+        } = input;
+        let analysis = |message: String| Error::Analysis {
+            job: query.job.clone(),
+            message,
+        };
+        output_mode::check(&logical, query.sink.output_mode)
+            .map_err(|m| analysis(m.to_string()))?;
+        let mut plan = IncrementalPlan::try_new(&ctx, &logical, slot)
             .await
             .map_err(|e| match e {
                 Error::Sql { message, .. } => Error::Sql {
@@ -90,22 +115,18 @@ impl Session {
                 },
                 other => other,
             })?;
-        crate::sink::check_output_mode(&query.sink.format, query.sink.output_mode).map_err(
-            |message| Error::Analysis {
-                job: query.job.clone(),
-                message,
-            },
-        )?;
+        crate::sink::check_output_mode(&query.sink.format, query.sink.output_mode)
+            .map_err(analysis)?;
         if query.sink.checkpoint_location.is_none()
             && !crate::sink::allows_temporary_checkpoint(&query.sink.format)
         {
-            return Err(Error::Analysis {
-                job: query.job.clone(),
-                message: "checkpointLocation must be specified either through option(\"checkpointLocation\", ...) or SparkSession.conf.set(\"spark.sql.streaming.checkpointLocation\", ...)".to_string(),
-            });
+            return Err(analysis("checkpointLocation must be specified either through option(\"checkpointLocation\", ...) or SparkSession.conf.set(\"spark.sql.streaming.checkpointLocation\", ...)".to_string()));
         }
         let schema: SchemaRef = Arc::new(logical.schema().as_arrow().clone());
-        let sink = build_sink(&query.sink, schema, &query.name, &self.memory)?;
+        let sink = match custom_sink {
+            Some(sink) => sink,
+            None => build_sink(&query.sink, schema, &query.name, &self.memory)?,
+        };
         let checkpoint = Checkpoint::open(query.sink.checkpoint_location.as_deref())?;
         let recovery = checkpoint.recover()?;
         let mut source = source;
@@ -141,6 +162,14 @@ impl Session {
             task,
         ))
     }
+}
+
+/// A source with the SQL session it is registered in.
+pub(crate) struct OpenSource {
+    pub source: Box<dyn crate::source::MicroBatchSource>,
+    pub ctx: datafusion::prelude::SessionContext,
+    pub slot: Arc<BatchSlot>,
+    pub provider: Arc<dyn datafusion::catalog::TableProvider>,
 }
 
 /// Connects the source to its checkpoint directory: refuses a checkpoint written for another

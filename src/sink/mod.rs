@@ -3,6 +3,7 @@
 
 pub mod console;
 pub mod file;
+pub mod foreach_batch;
 pub mod memory;
 pub mod pretty;
 
@@ -51,7 +52,7 @@ pub fn check_output_mode(format: &str, mode: OutputMode) -> std::result::Result<
 /// Whether a sink of `format` may run on a temporary checkpoint (only console and memory,
 /// as in Spark).
 pub fn allows_temporary_checkpoint(format: &str) -> bool {
-    matches!(format, "console" | "memory")
+    matches!(format, "console" | "memory" | "foreach_batch")
 }
 
 /// Builds the sink of `plan` for results of `schema`; `query_name` names memory tables.
