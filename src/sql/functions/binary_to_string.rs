@@ -9,7 +9,7 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{ScalarValue, plan_err};
+use datafusion::common::plan_err;
 use datafusion::error::Result;
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
@@ -69,13 +69,7 @@ impl ScalarUDFImpl for SparkBinaryToString {
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
         let binary = cast(&arrays[0], &DataType::BinaryView)?;
         let result: ArrayRef = Arc::new(to_strings(binary.as_binary_view()));
-        if scalar {
-            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
-                &result, 0,
-            )?))
-        } else {
-            Ok(ColumnarValue::Array(result))
-        }
+        super::columnar(result, scalar)
     }
 }
 

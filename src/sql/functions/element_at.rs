@@ -78,10 +78,7 @@ impl ScalarUDFImpl for SparkElementAt {
         }
         match args.args[0].data_type() {
             DataType::Map(_, _) => {
-                let scalar = args
-                    .args
-                    .iter()
-                    .all(|a| matches!(a, ColumnarValue::Scalar(_)));
+                let scalar = super::all_scalar(&args.args);
                 let n = args.number_rows;
                 let lists = map_extract_udf().invoke_with_args(args)?.to_array(n)?;
                 let lists = lists.as_list::<i32>();
@@ -93,13 +90,7 @@ impl ScalarUDFImpl for SparkElementAt {
                     })
                     .collect();
                 let values = take(lists.values().as_ref(), &indices, None)?;
-                if scalar {
-                    Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
-                        &values, 0,
-                    )?))
-                } else {
-                    Ok(ColumnarValue::Array(Arc::clone(&values)))
-                }
+                super::columnar(Arc::clone(&values), scalar)
             }
             _ => array_element_udf().invoke_with_args(args),
         }

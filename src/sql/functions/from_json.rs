@@ -95,13 +95,7 @@ impl ScalarUDFImpl for SparkFromJson {
         let text = cast(&args.args[0].to_array(args.number_rows)?, &DataType::Utf8)?;
         let text = text.as_string::<i32>();
         let result = decode(text, &fields)?;
-        if scalar {
-            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
-                &result, 0,
-            )?))
-        } else {
-            Ok(ColumnarValue::Array(result))
-        }
+        super::columnar(result, scalar)
     }
 }
 

@@ -16,9 +16,11 @@ pub mod to_timestamp;
 
 use std::sync::Arc;
 
+use datafusion::arrow::array::ArrayRef;
+use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 use datafusion::execution::FunctionRegistry;
-use datafusion::logical_expr::ScalarUDF;
+use datafusion::logical_expr::{ColumnarValue, ScalarUDF};
 
 /// Registers `datafusion-spark`'s functions, then kindling's own and Spark's names for
 /// DataFusion functions that already behave as Spark's (`startswith`, `endswith`, `rlike`).
@@ -50,4 +52,20 @@ pub fn register_spark_functions(registry: &mut dyn FunctionRegistry) -> Result<(
     let ends_with = datafusion::functions::string::ends_with();
     registry.register_udf(Arc::new((*ends_with).clone().with_aliases(["endswith"])))?;
     Ok(())
+}
+
+/// Whether every argument is a scalar, in which case a UDF answers with a scalar too.
+pub(crate) fn all_scalar(args: &[ColumnarValue]) -> bool {
+    args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)))
+}
+
+/// A UDF's result: row 0 as a scalar for scalar arguments, else the whole array.
+pub(crate) fn columnar(result: ArrayRef, scalar: bool) -> Result<ColumnarValue> {
+    if scalar {
+        Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+            &result, 0,
+        )?))
+    } else {
+        Ok(ColumnarValue::Array(result))
+    }
 }

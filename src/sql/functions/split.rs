@@ -73,10 +73,7 @@ impl ScalarUDFImpl for SparkSplit {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let all_scalar = args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let all_scalar = super::all_scalar(&args.args);
         let pattern_scalar = match &args.args[1] {
             ColumnarValue::Scalar(s) => Some(s.clone()),
             ColumnarValue::Array(_) => None,
