@@ -18,7 +18,8 @@ pub fn cell(array: &dyn Array, i: usize) -> String {
 }
 
 fn write_cell(array: &dyn Array, i: usize, out: &mut String) {
-    if array.is_null(i) {
+    // A NullArray has no validity buffer, yet every value in it is NULL.
+    if array.is_null(i) || array.data_type() == &DataType::Null {
         out.push_str("NULL");
         return;
     }

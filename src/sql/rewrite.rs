@@ -31,25 +31,14 @@ impl VisitorMut for SparkRewriter {
     type Break = ();
 
     fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<Self::Break> {
-        // Spark names an unaliased generator's output `col`.
+        // Spark's generators in the SELECT list: `explode` (output `col`), `explode_outer`,
+        // `posexplode` and `posexplode_outer` (outputs `pos`, `col`), as DataFusion unnests.
         if let SetExpr::Select(select) = query.body.as_mut() {
-            for item in select.projection.iter_mut() {
-                let SelectItem::UnnamedExpr(expr) = item else {
-                    continue;
-                };
-                let name = if function_name(expr).as_deref() == Some("explode") {
-                    Some("col".to_string())
-                } else {
-                    super::naming::spark_column_name(expr)
-                };
-                if let Some(name) = name {
-                    *item = SelectItem::ExprWithAlias {
-                        expr: expr.clone(),
-                        // Quoted, so the name keeps its case and punctuation.
-                        alias: Ident::with_quote('"', name),
-                    };
-                }
+            let mut items = Vec::with_capacity(select.projection.len());
+            for item in select.projection.drain(..) {
+                items.extend(expand_generator(item));
             }
+            select.projection = items;
         }
         ControlFlow::Continue(())
     }
@@ -114,6 +103,83 @@ impl VisitorMut for SparkRewriter {
             _ => {}
         }
         ControlFlow::Continue(())
+    }
+}
+
+/// Rewrites one SELECT item: a generator becomes its `unnest` columns, any other unaliased
+/// expression gets Spark's name for it.
+fn expand_generator(item: SelectItem) -> Vec<SelectItem> {
+    let (expr, alias) = match item {
+        SelectItem::UnnamedExpr(expr) => (expr, None),
+        SelectItem::ExprWithAlias { expr, alias } => (expr, Some(alias)),
+        other => return vec![other],
+    };
+    let name = function_name(&expr);
+    let arg = match &expr {
+        Expr::Function(f) => match &f.args {
+            FunctionArguments::List(list) if list.args.len() == 1 => match &list.args[0] {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
+                _ => None,
+            },
+            _ => None,
+        },
+        _ => None,
+    };
+    let quoted = |n: &str| Ident::with_quote('"', n);
+    let outer = |e: Expr| call(super::functions::outer::NAME, vec![e]);
+    let unnest = |e: Expr| call("unnest", vec![e]);
+    let positions = |e: Expr| {
+        call(
+            "range",
+            vec![
+                Expr::value(Value::Number("0".into(), false)),
+                call("cardinality", vec![e]),
+            ],
+        )
+    };
+    match (name.as_deref(), arg) {
+        (Some("explode_outer"), Some(arg)) => vec![SelectItem::ExprWithAlias {
+            expr: unnest(outer(arg)),
+            alias: alias.unwrap_or_else(|| quoted("col")),
+        }],
+        (Some("posexplode"), Some(arg)) if alias.is_none() => vec![
+            SelectItem::ExprWithAlias {
+                expr: unnest(positions(arg.clone())),
+                alias: quoted("pos"),
+            },
+            SelectItem::ExprWithAlias {
+                expr: unnest(arg),
+                alias: quoted("col"),
+            },
+        ],
+        (Some("posexplode_outer"), Some(arg)) if alias.is_none() => vec![
+            SelectItem::ExprWithAlias {
+                expr: unnest(outer(positions(arg.clone()))),
+                alias: quoted("pos"),
+            },
+            SelectItem::ExprWithAlias {
+                expr: unnest(outer(arg)),
+                alias: quoted("col"),
+            },
+        ],
+        _ => match alias {
+            Some(alias) => vec![SelectItem::ExprWithAlias { expr, alias }],
+            None => {
+                let spark_name = if name.as_deref() == Some("explode") {
+                    Some("col".to_string())
+                } else {
+                    super::naming::spark_column_name(&expr)
+                };
+                match spark_name {
+                    // Quoted, so the name keeps its case and punctuation.
+                    Some(n) => vec![SelectItem::ExprWithAlias {
+                        expr,
+                        alias: quoted(&n),
+                    }],
+                    None => vec![SelectItem::UnnamedExpr(expr)],
+                }
+            }
+        },
     }
 }
 

@@ -8,6 +8,7 @@ pub mod element_at;
 pub mod from_json;
 pub mod java_regex;
 pub mod java_time;
+pub mod outer;
 pub mod regexp_extract;
 pub mod size;
 pub mod split;
@@ -31,6 +32,7 @@ pub fn register_spark_functions(registry: &mut dyn FunctionRegistry) -> Result<(
         binary_to_string::SparkBinaryToString::new(),
     )))?;
     registry.register_udf(Arc::new(ScalarUDF::from(size::SparkSize::new())))?;
+    registry.register_udf(Arc::new(ScalarUDF::from(outer::KindlingOuter::new())))?;
     registry.register_udf(Arc::new(ScalarUDF::from(element_at::SparkElementAt::new())))?;
     registry.register_udf(Arc::new(ScalarUDF::from(
         date_format::SparkDateFormat::new(),
