@@ -73,6 +73,63 @@ fn main() {
     if wants("latency") {
         latency(&runtime);
     }
+    if wants("state") {
+        state_memory(&runtime);
+    }
+}
+
+/// Memory held by the aggregation state for 1,000,000 distinct hashtags (target: well under
+/// 200 MB), and the cost of a 1-key batch against that state (update mode: O(k), not O(state)).
+fn state_memory(runtime: &tokio::runtime::Runtime) {
+    const KEYS: u64 = 1_000_000;
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::with_capacity(KEYS as usize * 12);
+    for i in 0..KEYS {
+        text.push_str(&format!("#tag{i:07}\n"));
+    }
+    std::fs::write(dir.path().join("a.txt"), text).unwrap();
+    let toml = format!(
+        r#"
+name = "state"
+[source]
+format = "text"
+name = "lines"
+[source.options]
+path = "{}"
+maxFilesPerTrigger = 1
+[query]
+sql = "SELECT tag, count(*) AS tag_count FROM (SELECT explode(split(value, ' ')) AS tag FROM lines) GROUP BY tag"
+[sink]
+format = "memory"
+outputMode = "update"
+trigger = "0"
+"#,
+        dir.path().display()
+    );
+    let spec = JobSpec::parse(&toml, "bench.toml", &[]).unwrap();
+    let job =
+        JobPlan::from_spec(spec, "bench.toml", Path::new(env!("CARGO_MANIFEST_DIR")), "bench")
+            .unwrap();
+    runtime.block_on(async {
+        let session = Session::new();
+        let mut query = session.start(&job.queries[0]).await.unwrap();
+        assert!(query.wait_for_batches(1).await);
+        let big = query.last_progress().unwrap();
+        let state = &big.state_operators[0];
+        std::fs::write(dir.path().join("b.txt"), "#tag0000042\n").unwrap();
+        assert!(query.wait_for_batches(2).await);
+        let small = query.last_progress().unwrap();
+        query.stop();
+        query.await_termination().await.unwrap();
+        eprintln!(
+            "state/keys={}: memoryUsedBytes {:.1} MB ({:.0} bytes/key), first batch {} ms; then a 1-key batch {} ms (target: well under 200 MB)",
+            state.num_rows_total,
+            state.memory_used_bytes as f64 / 1e6,
+            state.memory_used_bytes as f64 / state.num_rows_total as f64,
+            big.batch_duration,
+            small.batch_duration
+        );
+    });
 }
 
 fn throughput(runtime: &tokio::runtime::Runtime) {

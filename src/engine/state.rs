@@ -14,6 +14,10 @@ use datafusion::arrow::row::{RowConverter, Rows, SortField};
 
 use crate::error::Result;
 
+/// Per-key bytes of the index beyond the key itself: the boxed slice, the group id, the hash
+/// table's control byte and allocator rounding.
+const INDEX_ENTRY_OVERHEAD: usize = std::mem::size_of::<(Box<[u8]>, u32)>() + 8;
+
 /// Where the live version of a key is: (chunk, row).
 type Loc = (u32, u32);
 
@@ -27,6 +31,8 @@ pub struct StateTable {
     /// Every chunk's columns: keys, then states, then final values.
     chunks: Vec<Vec<ArrayRef>>,
     rows_in_chunks: usize,
+    /// Bytes held by the key index, kept up to date on insert (summing it would cost O(state)).
+    index_bytes: usize,
 }
 
 /// The keys of one batch, looked up in the table.
@@ -56,6 +62,7 @@ impl StateTable {
             locs: Vec::new(),
             chunks: Vec::new(),
             rows_in_chunks: 0,
+            index_bytes: 0,
         })
     }
 
@@ -135,6 +142,7 @@ impl StateTable {
                 Some(g) => self.locs[*g as usize] = loc,
                 None => {
                     let key: &[u8] = lookup.rows.as_ref().map_or(&[], |r| r.row(i).data());
+                    self.index_bytes += key.len() + INDEX_ENTRY_OVERHEAD;
                     self.index.insert(key.into(), self.locs.len() as u32);
                     self.locs.push(loc);
                 }
@@ -168,12 +176,7 @@ impl StateTable {
             .flat_map(|c| c.iter())
             .map(|a| a.get_array_memory_size())
             .sum();
-        let index: usize = self
-            .index
-            .keys()
-            .map(|k| k.len() + std::mem::size_of::<(Box<[u8]>, u32)>() + 8)
-            .sum();
-        chunks + index + self.locs.len() * std::mem::size_of::<Loc>()
+        chunks + self.index_bytes + self.locs.len() * std::mem::size_of::<Loc>()
     }
 }
 
