@@ -107,9 +107,13 @@ trigger = "0"
         dir.path().display()
     );
     let spec = JobSpec::parse(&toml, "bench.toml", &[]).unwrap();
-    let job =
-        JobPlan::from_spec(spec, "bench.toml", Path::new(env!("CARGO_MANIFEST_DIR")), "bench")
-            .unwrap();
+    let job = JobPlan::from_spec(
+        spec,
+        "bench.toml",
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        "bench",
+    )
+    .unwrap();
     runtime.block_on(async {
         let session = Session::new();
         let mut query = session.start(&job.queries[0]).await.unwrap();

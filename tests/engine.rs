@@ -529,3 +529,107 @@ async fn a_checkpoint_of_another_source_or_state_is_refused() {
     assert_eq!(err.exit_code(), 2);
     assert!(err.to_string().contains("state changed shape"), "{err}");
 }
+
+#[tokio::test]
+async fn file_sinks_write_each_batch_once_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    write_file(dir.path(), "0.txt", "a\nbb\n", 0);
+    write_file(dir.path(), "1.txt", "ccc\n", 1);
+    let out = tempfile::tempdir().unwrap();
+    let session = Session::new();
+    for format in ["json", "csv", "text", "parquet"] {
+        let sql = if format == "text" {
+            "SELECT value FROM lines"
+        } else {
+            "SELECT value, length(value) AS n FROM lines"
+        };
+        let mut plan = text_job(dir.path(), sql, "append", "availableNow");
+        let sink = &mut plan.queries[0].sink;
+        sink.format = format.to_string();
+        let path = out.path().join(format);
+        sink.options =
+            kindling::options::Options::from_pairs("sink", [("path", path.to_str().unwrap())]);
+        sink.checkpoint_location = Some(out.path().join(format!("{format}-checkpoint")));
+        let mut query = session.start(&plan.queries[0]).await.unwrap();
+        query.await_termination().await.unwrap();
+        let files = kindling::sink::file::committed_files(&path).unwrap();
+        assert_eq!(
+            files.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+            [0, 1],
+            "{format}"
+        );
+        let content: Vec<String> = files
+            .iter()
+            .map(|(_, f)| {
+                if format == "parquet" {
+                    let file = std::fs::File::open(f).unwrap();
+                    let reader =
+                        parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+                            file,
+                        )
+                        .unwrap()
+                        .build()
+                        .unwrap();
+                    let batches: Vec<_> = reader.map(|b| b.unwrap()).collect();
+                    pretty_format_batches(&batches).unwrap().to_string()
+                } else {
+                    std::fs::read_to_string(f).unwrap()
+                }
+            })
+            .collect();
+        match format {
+            "json" => assert_eq!(
+                content,
+                [
+                    "{\"value\":\"a\",\"n\":1}\n{\"value\":\"bb\",\"n\":2}\n",
+                    "{\"value\":\"ccc\",\"n\":3}\n"
+                ]
+            ),
+            "csv" => assert_eq!(content, ["a,1\nbb,2\n", "ccc,3\n"]),
+            "text" => assert_eq!(content, ["a\nbb\n", "ccc\n"]),
+            _ => {
+                assert!(content[0].contains("| bb    | 2 |"), "{}", content[0]);
+                assert!(content[1].contains("| ccc   | 3 |"), "{}", content[1]);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn allowed_changes_between_restarts_work_and_old_logs_are_purged() {
+    let dir = tempfile::tempdir().unwrap();
+    let checkpoint = tempfile::tempdir().unwrap();
+    for i in 0..12 {
+        write_file(dir.path(), &format!("{i:02}.txt"), "#a #b\n", i);
+    }
+    let sql = "SELECT tag, count(*) AS n FROM (SELECT explode(split(value, ' ')) AS tag FROM lines) GROUP BY tag ORDER BY tag";
+    let mut plan = text_job(dir.path(), sql, "complete", "availableNow");
+    plan.queries[0].sink.checkpoint_location = Some(checkpoint.path().to_path_buf());
+    plan.queries[0]
+        .conf
+        .insert("spark.sql.streaming.minBatchesToRetain".into(), "3".into());
+    let session = Session::new();
+    session
+        .start(&plan.queries[0])
+        .await
+        .unwrap()
+        .await_termination()
+        .await
+        .unwrap();
+    let kept = std::fs::read_dir(checkpoint.path().join("offsets"))
+        .unwrap()
+        .count();
+    assert!(kept <= 4, "offsets purged to the newest few, found {kept}");
+
+    // Another filter, trigger and rate limit are allowed changes (Spark's rules).
+    write_file(dir.path(), "12.txt", "#a #c\n", 12);
+    let changed_sql = "SELECT tag, count(*) AS n FROM (SELECT explode(split(value, ' ')) AS tag FROM lines) WHERE tag <> '#c' GROUP BY tag ORDER BY tag";
+    let mut changed = text_job(dir.path(), changed_sql, "complete", "once");
+    changed.queries[0].sink.checkpoint_location = Some(checkpoint.path().to_path_buf());
+    let session = Session::new();
+    let mut query = session.start(&changed.queries[0]).await.unwrap();
+    query.await_termination().await.unwrap();
+    assert_eq!(query.last_progress().unwrap().batch_id, 12);
+    let rows = string_int_rows(&session.memory_tables().get("q").unwrap().batches);
+    assert_eq!(rows, [("#a".into(), 13), ("#b".into(), 12)]);
+}

@@ -27,7 +27,7 @@ use crate::source::{MicroBatchSource, ReadLimit, SourceOffset, now_millis};
 /// (Spark's `spark.sql.streaming.pollingDelay`).
 const POLLING_DELAY: Duration = Duration::from_millis(10);
 
-/// Batches whose logs are kept (`spark.sql.streaming.minBatchesToRetain`).
+/// Batches whose logs are kept, unless `spark.sql.streaming.minBatchesToRetain` says otherwise.
 const MIN_BATCHES_TO_RETAIN: u64 = 100;
 
 /// Old log entries are deleted every this many batches.
@@ -232,9 +232,14 @@ impl MicroBatchExecution {
         super::fault::crash_point("after-commit", batch_id);
         self.source.commit(end).await?;
         if batch_id.is_multiple_of(PURGE_EVERY) {
-            self.checkpoint.purge(batch_id, MIN_BATCHES_TO_RETAIN)?;
-            self.plan
-                .purge_state(batch_id.saturating_sub(MIN_BATCHES_TO_RETAIN - 1))?;
+            let retain = self
+                .conf
+                .get("spark.sql.streaming.minBatchesToRetain")
+                .and_then(|v| v.parse::<u64>().ok())
+                .filter(|n| *n > 0)
+                .unwrap_or(MIN_BATCHES_TO_RETAIN);
+            self.checkpoint.purge(batch_id, retain)?;
+            self.plan.purge_state(batch_id.saturating_sub(retain - 1))?;
         }
         durations.insert("commitOffsets".to_string(), ms(t));
         let total = ms(trigger_start);

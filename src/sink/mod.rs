@@ -32,7 +32,7 @@ pub trait Sink: Send + Sync {
 }
 
 /// The sink formats kindling knows.
-pub const SINK_FORMATS: &[&str] = &["console", "memory", "json", "csv", "text"];
+pub const SINK_FORMATS: &[&str] = &["console", "memory", "json", "csv", "text", "parquet"];
 
 /// Whether a sink of `format` accepts `mode`; Spark's message when not.
 pub fn check_output_mode(format: &str, mode: OutputMode) -> std::result::Result<(), String> {
