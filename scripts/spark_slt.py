@@ -6,7 +6,7 @@ Each `query` record's expected rows are replaced by what Spark returns, rendered
 Each `error` record is checked to fail in Spark too. Usage:
 
     scripts/spark-env.sh python scripts/spark_slt.py [FILES...]   # rewrites the files
-    scripts/spark-env.sh python scripts/spark_slt.py --check      # exits 1 on a difference
+    scripts/spark-env.sh python scripts/spark_slt.py --check      # exits 1 on a difference (CI)
 """
 import glob
 import os

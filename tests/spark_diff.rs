@@ -166,3 +166,37 @@ fn kindling_prints_what_spark_prints() {
         failures.join("\n\n")
     );
 }
+
+/// The expected rows in `tests/slt/spark` are still what Spark returns (they are compared with
+/// kindling by `tests/slt.rs`).
+#[test]
+fn slt_expectations_are_sparks() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(root.join("scripts/spark-env.sh"))
+        .arg("python")
+        .arg(root.join("scripts/spark_slt.py"))
+        .arg("--check")
+        .output()
+        .unwrap();
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let skip = std::env::var("KINDLING_SKIP_SPARK").is_ok_and(|v| v == "1");
+    if !out.status.success() && skip && !ci {
+        eprintln!("skipping the Spark check (KINDLING_SKIP_SPARK=1)");
+        return;
+    }
+    let report: String = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with('{'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        out.status.success(),
+        "Spark disagrees with tests/slt:\n{report}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .rev()
+            .take(5)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
