@@ -95,7 +95,52 @@ pub async fn plan_query(ctx: &SessionContext, sql: &str, job: &str) -> Result<Lo
         .statement_to_plan(statement)
         .await
         .map_err(|e| sql_err(errors::spark_message(&e)))?;
-    rewrite_binary_casts(ctx, plan).map_err(|e| sql_err(errors::spark_message(&e)))
+    let plan = rewrite_binary_casts(ctx, plan).map_err(|e| sql_err(errors::spark_message(&e)))?;
+    rename_inline_columns(plan).map_err(|e| sql_err(errors::spark_message(&e)))
+}
+
+/// `inline(array<struct>)` is planned as DataFusion's recursive unnest, whose columns are
+/// named `UNNEST(<expr>).<field>`; Spark names them `<field>`.
+fn rename_inline_columns(plan: LogicalPlan) -> datafusion::error::Result<LogicalPlan> {
+    use datafusion::common::tree_node::{Transformed, TreeNode};
+    use datafusion::logical_expr::{Projection, expr::Alias};
+    plan.transform_up_with_subqueries(|node| {
+        let LogicalPlan::Projection(projection) = &node else {
+            return Ok(Transformed::no(node));
+        };
+        let mut changed = false;
+        let exprs: Vec<_> = projection
+            .expr
+            .iter()
+            .map(|e| {
+                let name = e.schema_name().to_string();
+                match name
+                    .strip_prefix("UNNEST(")
+                    .and_then(|n| n.rsplit_once(")."))
+                {
+                    Some((_, field)) if !field.contains(')') => {
+                        changed = true;
+                        let inner = match e {
+                            datafusion::logical_expr::Expr::Alias(Alias { expr, .. }) => {
+                                (**expr).clone()
+                            }
+                            other => other.clone(),
+                        };
+                        inner.alias(field)
+                    }
+                    _ => e.clone(),
+                }
+            })
+            .collect();
+        if !changed {
+            return Ok(Transformed::no(node));
+        }
+        let input = std::sync::Arc::clone(&projection.input);
+        Ok(Transformed::yes(LogicalPlan::Projection(
+            Projection::try_new(exprs, input)?,
+        )))
+    })
+    .map(|t| t.data)
 }
 
 /// Replaces `CAST(<binary> AS STRING)` with [`functions::binary_to_string`], which decodes

@@ -138,6 +138,11 @@ fn expand_generator(item: SelectItem) -> Vec<SelectItem> {
         )
     };
     match (name.as_deref(), arg) {
+        // Spark's inline(array<struct>): one row per element, one column per field; the
+        // columns are renamed to the field names after planning (super::rename_inline_columns).
+        (Some("inline"), Some(arg)) if alias.is_none() => {
+            vec![SelectItem::UnnamedExpr(unnest(unnest(arg)))]
+        }
         (Some("explode_outer"), Some(arg)) => vec![SelectItem::ExprWithAlias {
             expr: unnest(outer(arg)),
             alias: alias.unwrap_or_else(|| quoted("col")),
