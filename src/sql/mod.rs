@@ -102,7 +102,7 @@ pub async fn plan_query(ctx: &SessionContext, sql: &str, job: &str) -> Result<Lo
 /// `inline(array<struct>)` is planned as DataFusion's recursive unnest, whose columns are
 /// named `UNNEST(<expr>).<field>`; Spark names them `<field>`.
 fn rename_inline_columns(plan: LogicalPlan) -> datafusion::error::Result<LogicalPlan> {
-    use datafusion::common::tree_node::{Transformed, TreeNode};
+    use datafusion::common::tree_node::Transformed;
     use datafusion::logical_expr::{Projection, expr::Alias};
     plan.transform_up_with_subqueries(|node| {
         let LogicalPlan::Projection(projection) = &node else {
