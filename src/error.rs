@@ -96,6 +96,15 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
+    /// A query that already ended with an error, reported again (e.g. by a second
+    /// `await_termination`).
+    #[error("{message}")]
+    Terminated {
+        /// The original error's message.
+        message: String,
+        /// The original error's exit code.
+        code: u8,
+    },
     /// An error from DataFusion while executing a plan.
     #[error(transparent)]
     DataFusion(#[from] DataFusionError),
@@ -125,6 +134,7 @@ impl Error {
             | Error::Analysis { .. }
             | Error::IncompatibleRestart { .. }
             | Error::Usage(_) => 2,
+            Error::Terminated { code, .. } => *code,
             _ => 1,
         }
     }

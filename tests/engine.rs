@@ -312,6 +312,8 @@ async fn a_failing_batch_stops_the_query_with_its_id() {
         .unwrap();
     let err = query.await_termination().await.unwrap_err();
     assert_eq!(err.exit_code(), 1);
+    let again = query.await_termination().await.unwrap_err();
+    assert_eq!((again.exit_code(), again.to_string()), (1, err.to_string()));
     let message = err.to_string();
     assert!(
         message.starts_with("query 'q' failed in batch 0: "),

@@ -56,7 +56,7 @@ pub struct StreamingQuery {
     shared: Arc<QueryShared>,
     stop: watch::Sender<bool>,
     task: JoinSet<Result<()>>,
-    outcome: Option<Result<(), String>>,
+    outcome: Option<Result<(), (String, u8)>>,
 }
 
 impl StreamingQuery {
@@ -146,17 +146,25 @@ impl StreamingQuery {
         if self.outcome.is_none() {
             let result = match self.task.join_next().await {
                 Some(Ok(r)) => r,
-                Some(Err(join)) => Err(Error::Usage(format!(
-                    "query '{}' crashed: {join}",
-                    self.name
-                ))),
+                Some(Err(join)) => Err(Error::Terminated {
+                    message: format!("query '{}' crashed: {join}", self.name),
+                    code: 1,
+                }),
                 None => Ok(()),
             };
-            self.outcome = Some(result.as_ref().map(|_| ()).map_err(|e| e.to_string()));
+            self.outcome = Some(
+                result
+                    .as_ref()
+                    .map(|_| ())
+                    .map_err(|e| (e.to_string(), e.exit_code())),
+            );
             return result;
         }
         match &self.outcome {
-            Some(Err(message)) => Err(Error::Usage(message.clone())),
+            Some(Err((message, code))) => Err(Error::Terminated {
+                message: message.clone(),
+                code: *code,
+            }),
             _ => Ok(()),
         }
     }
