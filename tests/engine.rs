@@ -635,3 +635,39 @@ async fn allowed_changes_between_restarts_work_and_old_logs_are_purged() {
     let rows = string_int_rows(&session.memory_tables().get("q").unwrap().batches);
     assert_eq!(rows, [("#a".into(), 13), ("#b".into(), 12)]);
 }
+
+#[tokio::test]
+async fn drop_duplicates_on_a_subset_keeps_the_first_row_per_key() {
+    let dir = tempfile::tempdir().unwrap();
+    write_file(dir.path(), "0.txt", "#a 1\n#b 2\n#a 3\n", 0);
+    write_file(dir.path(), "1.txt", "#b 4\n#c 5\n", 1);
+    let toml = format!(
+        r#"
+name = "q"
+[source]
+format = "text"
+[source.options]
+path = "{}"
+maxFilesPerTrigger = 1
+[[query.steps]]
+selectExpr = ["split(value, ' ')[0] AS tag", "split(value, ' ')[1] AS n"]
+[[query.steps]]
+dropDuplicates = ["tag"]
+[sink]
+format = "memory"
+trigger = "availableNow"
+"#,
+        dir.path().display()
+    );
+    let session = Session::new();
+    let mut query = session.start(&job(&toml, &[]).queries[0]).await.unwrap();
+    query.await_termination().await.unwrap();
+    let table = session.memory_tables().get("q").unwrap();
+    let text = pretty_format_batches(&table.batches).unwrap().to_string();
+    let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("| #")).collect();
+    assert_eq!(
+        rows,
+        ["| #a  | 1 |", "| #b  | 2 |", "| #c  | 5 |"],
+        "{text}"
+    );
+}

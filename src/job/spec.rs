@@ -87,7 +87,7 @@ pub struct StepSpec {
     pub sort: Option<Vec<String>>,
     /// `limit(n)`.
     pub limit: Option<u64>,
-    /// `dropDuplicates()`: `true` (all columns) or the list of all columns.
+    /// `dropDuplicates()`: `true` (all columns) or a list of column names (a subset).
     #[serde(rename = "dropDuplicates")]
     pub drop_duplicates: Option<toml::Value>,
 }

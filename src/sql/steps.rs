@@ -42,8 +42,9 @@ pub enum Step {
     OrderBy(Vec<String>),
     /// `limit(n)`.
     Limit(u64),
-    /// `dropDuplicates()` over all columns.
-    DropDuplicates,
+    /// `dropDuplicates()` over all columns, or `dropDuplicates(subset)`: the first row seen for
+    /// each key is emitted, once.
+    DropDuplicates(Option<Vec<String>>),
 }
 
 impl Step {
@@ -110,10 +111,19 @@ impl Step {
         }
         match &spec.drop_duplicates {
             None | Some(toml::Value::Boolean(false)) => {}
-            Some(toml::Value::Boolean(true)) => steps.push(Step::DropDuplicates),
+            Some(toml::Value::Boolean(true)) => steps.push(Step::DropDuplicates(None)),
+            Some(toml::Value::Array(cols))
+                if !cols.is_empty() && cols.iter().all(|c| c.is_str()) =>
+            {
+                steps.push(Step::DropDuplicates(Some(
+                    cols.iter()
+                        .filter_map(|c| c.as_str().map(str::to_string))
+                        .collect(),
+                )));
+            }
             Some(other) => {
                 return Err(format!(
-                    "query.steps[{i}].dropDuplicates: expected true (all columns), got {other}; a subset of columns is not supported yet"
+                    "query.steps[{i}].dropDuplicates: expected true (all columns) or a list of column names, got {other}"
                 ));
             }
         }
@@ -202,7 +212,11 @@ pub async fn to_sql(
             }
             Step::OrderBy(exprs) => format!("SELECT * FROM {from} ORDER BY {}", exprs.join(", ")),
             Step::Limit(n) => format!("SELECT * FROM {from} LIMIT {n}"),
-            Step::DropDuplicates => format!("SELECT DISTINCT * FROM {from}"),
+            Step::DropDuplicates(None) => format!("SELECT DISTINCT * FROM {from}"),
+            Step::DropDuplicates(Some(cols)) => format!(
+                "SELECT DISTINCT ON ({}) * FROM {from}",
+                cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ")
+            ),
         };
     }
     Ok(sql)
