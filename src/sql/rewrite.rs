@@ -16,6 +16,73 @@ use datafusion::sql::sqlparser::ast::{
 /// Applies every rewrite to `statement` in place.
 pub fn rewrite_statement(statement: &mut Statement) {
     let _ = statement.visit(&mut SparkRewriter);
+    preserve_alias_case(statement);
+}
+
+/// Spark resolves names case-insensitively but keeps an alias's case in the output;
+/// DataFusion lower-cases unquoted identifiers. So a mixed-case alias is quoted, and every
+/// unquoted reference to it (in any case) is spelled as the alias.
+fn preserve_alias_case(statement: &mut Statement) {
+    use datafusion::sql::sqlparser::ast::{Visit, Visitor};
+    struct Aliases(Vec<String>);
+    impl Visitor for Aliases {
+        type Break = ();
+        fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
+            if let SetExpr::Select(select) = query.body.as_ref() {
+                for item in &select.projection {
+                    if let SelectItem::ExprWithAlias { alias, .. } = item
+                        && alias.quote_style.is_none()
+                        && alias.value.chars().any(|c| c.is_uppercase())
+                    {
+                        self.0.push(alias.value.clone());
+                    }
+                }
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut aliases = Aliases(Vec::new());
+    let _ = Visit::visit(&*statement, &mut aliases);
+    if aliases.0.is_empty() {
+        return;
+    }
+    let spelled = |ident: &mut Ident| {
+        if ident.quote_style.is_none()
+            && let Some(alias) = aliases
+                .0
+                .iter()
+                .find(|a| a.eq_ignore_ascii_case(&ident.value))
+        {
+            *ident = Ident::with_quote('"', alias.clone());
+        }
+    };
+    struct Quote<'a, F: Fn(&mut Ident)>(&'a F);
+    impl<F: Fn(&mut Ident)> VisitorMut for Quote<'_, F> {
+        type Break = ();
+        fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+            if let SetExpr::Select(select) = query.body.as_mut() {
+                for item in select.projection.iter_mut() {
+                    if let SelectItem::ExprWithAlias { alias, .. } = item {
+                        (self.0)(alias);
+                    }
+                }
+            }
+            ControlFlow::Continue(())
+        }
+        fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+            match expr {
+                Expr::Identifier(ident) => (self.0)(ident),
+                Expr::CompoundIdentifier(parts) => {
+                    if let Some(last) = parts.last_mut() {
+                        (self.0)(last);
+                    }
+                }
+                _ => {}
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let _ = statement.visit(&mut Quote(&spelled));
 }
 
 struct SparkRewriter;
