@@ -112,10 +112,13 @@ impl DataStreamWriter {
             },
             conf: BTreeMap::new(),
         };
-        let custom = self.foreach_batch.map(|f| {
-            let schema = Arc::new(logical.schema().as_arrow().clone());
-            Box::new(ForeachBatchSink::new(schema, f)) as Box<dyn crate::sink::Sink>
-        });
+        let custom = match self.foreach_batch {
+            Some(f) => {
+                let schema = Arc::new(logical.schema().as_arrow().clone());
+                Some(Box::new(ForeachBatchSink::try_new(schema, f)?) as Box<dyn crate::sink::Sink>)
+            }
+            None => None,
+        };
         session.launch(input, logical, &query, custom).await
     }
 }

@@ -9,6 +9,7 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::dataframe::DataFrame;
 use datafusion::datasource::MemTable;
+use datafusion::prelude::SessionContext;
 use futures::future::BoxFuture;
 
 use super::Sink;
@@ -22,12 +23,18 @@ pub type BatchFn = Arc<dyn Fn(DataFrame, u64) -> BoxFuture<'static, Result<()>> 
 pub struct ForeachBatchSink {
     schema: SchemaRef,
     function: BatchFn,
+    /// The session the batch DataFrames belong to, built once (it registers every function).
+    ctx: SessionContext,
 }
 
 impl ForeachBatchSink {
     /// A sink calling `function` with result rows of `schema`.
-    pub fn new(schema: SchemaRef, function: BatchFn) -> Self {
-        ForeachBatchSink { schema, function }
+    pub fn try_new(schema: SchemaRef, function: BatchFn) -> Result<Self> {
+        Ok(ForeachBatchSink {
+            schema,
+            function,
+            ctx: crate::sql::new_session()?,
+        })
     }
 }
 
@@ -43,7 +50,6 @@ impl Sink for ForeachBatchSink {
         _output_mode: OutputMode,
         batches: &[RecordBatch],
     ) -> Result<()> {
-        let ctx = crate::sql::new_session()?;
         // The rows carry the physical plan's schema, which may differ from the logical one in
         // nullability; the batch's own schema is the one that fits.
         let schema = batches
@@ -51,7 +57,7 @@ impl Sink for ForeachBatchSink {
             .map(|b| b.schema())
             .unwrap_or_else(|| Arc::clone(&self.schema));
         let table = MemTable::try_new(schema, vec![batches.to_vec()])?;
-        let df = ctx.read_table(Arc::new(table))?;
+        let df = self.ctx.read_table(Arc::new(table))?;
         (self.function)(df, batch_id).await
     }
 }

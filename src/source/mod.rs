@@ -115,6 +115,12 @@ pub(crate) fn offset_field(offset: Option<&SourceOffset>, key: &str) -> Result<u
     }
 }
 
+/// The `startMs` of a clock-driven source's offset (`rate`, `tweets`): when its stream began,
+/// kept in every offset so a replay or a restart gives rows the same timestamps.
+pub(crate) fn offset_start_ms(offset: &SourceOffset) -> Option<i64> {
+    offset.0.get("startMs").and_then(|v| v.as_i64())
+}
+
 /// Milliseconds since the Unix epoch, now.
 pub(crate) fn now_millis() -> i64 {
     std::time::SystemTime::now()

@@ -10,7 +10,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit}
 use datafusion::arrow::record_batch::RecordBatch;
 use serde_json::json;
 
-use super::{MicroBatchSource, ReadLimit, SourceOffset, now_millis, offset_field};
+use super::{MicroBatchSource, ReadLimit, SourceOffset, now_millis, offset_field, offset_start_ms};
 use crate::error::Result;
 use crate::options::Options;
 
@@ -70,7 +70,7 @@ impl MicroBatchSource for RateSource {
     }
 
     fn resume_from(&mut self, offset: &SourceOffset) -> Result<()> {
-        if let Some(start) = offset.0.get("startMs").and_then(|v| v.as_i64()) {
+        if let Some(start) = offset_start_ms(offset) {
             self.start_ms = start;
         }
         Ok(())
@@ -96,11 +96,7 @@ impl MicroBatchSource for RateSource {
     ) -> Result<Vec<RecordBatch>> {
         let from = offset_field(start, "seconds")?;
         let to = offset_field(Some(end), "seconds")?;
-        let start_ms = end
-            .0
-            .get("startMs")
-            .and_then(|v| v.as_i64())
-            .unwrap_or(self.start_ms);
+        let start_ms = offset_start_ms(end).unwrap_or(self.start_ms);
         let rps = self.rows_per_second;
         let first = from * rps;
         let n = ((to - from) * rps) as usize;

@@ -17,7 +17,7 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 use serde_json::json;
 
-use super::{MicroBatchSource, ReadLimit, SourceOffset, now_millis, offset_field};
+use super::{MicroBatchSource, ReadLimit, SourceOffset, now_millis, offset_field, offset_start_ms};
 use crate::error::Result;
 use crate::options::Options;
 
@@ -282,7 +282,7 @@ impl MicroBatchSource for TweetsSource {
 
     fn resume_from(&mut self, offset: &SourceOffset) -> Result<()> {
         // The stream's clock started with the first run: keep it, so offsets keep their meaning.
-        if let Some(start) = offset.0.get("startMs").and_then(|v| v.as_i64()) {
+        if let Some(start) = offset_start_ms(offset) {
             self.start_ms = start;
         }
         Ok(())
@@ -309,11 +309,7 @@ impl MicroBatchSource for TweetsSource {
     ) -> Result<Vec<RecordBatch>> {
         let from = offset_field(start, "rows")?;
         let to = offset_field(Some(end), "rows")?;
-        let start_ms = end
-            .0
-            .get("startMs")
-            .and_then(|v| v.as_i64())
-            .unwrap_or(self.start_ms);
+        let start_ms = offset_start_ms(end).unwrap_or(self.start_ms);
         const CHUNK: u64 = 8192;
         let mut batches = Vec::new();
         let mut i = from;
