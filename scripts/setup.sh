@@ -4,8 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the build and the tests use (the C toolchain for -sys crates).
-APT_PACKAGES=(build-essential pkg-config ca-certificates)
+# Debian packages the build and the tests use: the C toolchain for -sys crates, cmake and
+# curl's headers for librdkafka (rdkafka's cmake-build includes curl/curl.h even with curl
+# off), and Python's venv for the local Kafka broker (scripts/kafka-broker.sh).
+APT_PACKAGES=(build-essential pkg-config ca-certificates cmake libcurl4-openssl-dev python3 python3-venv)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -68,6 +68,14 @@ pub enum Error {
         /// What failed.
         message: String,
     },
+    /// A call to the Kafka broker failed.
+    #[error("kafka: {context}: {message}")]
+    Kafka {
+        /// What kindling was doing, naming the broker, topic or partition.
+        context: String,
+        /// The client's or the broker's message.
+        message: String,
+    },
     /// A checkpoint file is unusable.
     #[error("checkpoint '{path}': {message}")]
     Checkpoint {

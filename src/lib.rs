@@ -17,6 +17,7 @@ pub mod dataframe;
 pub mod engine;
 pub mod error;
 pub mod job;
+pub mod kafka;
 pub mod options;
 pub mod session;
 pub mod sink;

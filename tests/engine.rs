@@ -671,3 +671,48 @@ trigger = "availableNow"
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn an_aggregate_over_a_binary_cast_keeps_its_name() {
+    // Regression (issue 7): rewriting `CAST(value AS STRING)` on Kafka's binary `value`
+    // renamed the aggregate's output and broke the projection above it.
+    let plan = job(
+        r#"
+name = "lengths"
+[source]
+format = "tweets"
+name = "lines"
+[source.options]
+totalRows = 50
+rowsPerSecond = 0
+[query]
+sql = "SELECT count(*), max(length(CAST(value AS STRING))) FROM lines"
+[sink]
+format = "memory"
+outputMode = "complete"
+trigger = "availableNow"
+"#,
+        &[],
+    );
+    let session = Session::new();
+    let mut query = session.start(&plan.queries[0]).await.unwrap();
+    query.await_termination().await.unwrap();
+    let table = session.memory_tables().get("lengths").unwrap();
+    let batch = &table.batches[0];
+    let names: Vec<&str> = batch
+        .schema_ref()
+        .fields()
+        .iter()
+        .map(|f| f.name().as_str())
+        .collect();
+    assert_eq!(names, ["count(1)", "max(length(CAST(value AS STRING)))"]);
+    let generator = TweetGenerator::new(0);
+    let longest = (0..50)
+        .map(|i| generator.tweet(i).chars().count())
+        .max()
+        .unwrap();
+    let max = batch
+        .column(1)
+        .as_primitive::<datafusion::arrow::datatypes::Int32Type>();
+    assert_eq!(max.value(0) as usize, longest);
+}

@@ -1,7 +1,9 @@
 //! The `kindling` command line (clap derive): parses arguments and dispatches to subcommands.
 //! A thin layer: everything it does is available through [`crate::Session`].
 
+pub mod produce;
 pub mod submit;
+pub mod topics;
 
 use clap::{Parser, Subcommand};
 
@@ -19,12 +21,18 @@ pub struct Cli {
 pub enum Command {
     /// Run a streaming job file, like spark-submit.
     Submit(submit::SubmitArgs),
+    /// Send records to a Kafka topic: synthetic tweets, or the lines of a file.
+    Produce(produce::ProduceArgs),
+    /// Create, list or delete Kafka topics.
+    Topics(topics::TopicsArgs),
 }
 
 /// Runs the parsed command; returns the process exit code.
 pub async fn run(cli: Cli) -> u8 {
     let result = match cli.command {
         Command::Submit(args) => submit::run(args).await,
+        Command::Produce(args) => produce::run(args).await,
+        Command::Topics(args) => topics::run(args).await,
     };
     match result {
         Ok(code) => code,

@@ -278,6 +278,7 @@ impl MicroBatchExecution {
                 num_input_rows,
                 input_rows_per_second: None,
                 processed_rows_per_second: processed,
+                metrics: self.source.metrics(end),
             }],
             sink: SinkProgress {
                 description: self.sink.name().to_string(),

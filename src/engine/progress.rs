@@ -76,6 +76,9 @@ pub struct SourceProgress {
     /// See [`QueryProgress::processed_rows_per_second`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub processed_rows_per_second: Option<f64>,
+    /// Source-specific metrics (Kafka: `avg/max/minOffsetsBehindLatest`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub metrics: BTreeMap<String, String>,
 }
 
 /// Spark's `SinkProgress`.

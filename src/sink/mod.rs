@@ -1,9 +1,10 @@
 //! Outputs: the [`Sink`] trait (Spark's `Sink`, called once per batch with its id) and
-//! [`build_sink`] for `console` and `memory`.
+//! [`build_sink`] for `console`, `memory`, the file formats and `kafka`.
 
 pub mod console;
 pub mod file;
 pub mod foreach_batch;
+pub mod kafka;
 pub mod memory;
 pub mod pretty;
 
@@ -32,7 +33,9 @@ pub trait Sink: Send + Sync {
 }
 
 /// The sink formats kindling knows.
-pub const SINK_FORMATS: &[&str] = &["console", "memory", "json", "csv", "text", "parquet"];
+pub const SINK_FORMATS: &[&str] = &[
+    "console", "memory", "json", "csv", "text", "parquet", "kafka",
+];
 
 /// Whether a sink of `format` accepts `mode`; Spark's message when not.
 pub fn check_output_mode(format: &str, mode: OutputMode) -> std::result::Result<(), String> {
@@ -73,6 +76,7 @@ pub fn build_sink(
             query_name,
             memory.clone(),
         )?)),
+        "kafka" => Ok(Box::new(kafka::KafkaSink::try_new(&plan.options, &schema)?)),
         other => match file::FileFormat::parse(other) {
             Some(format) => Ok(Box::new(file::FileSink::try_new(
                 format,

@@ -1,6 +1,8 @@
 //! Replayable inputs: the [`MicroBatchSource`] trait (Spark's `Source` with admission control)
-//! and [`build_source`], which turns a validated `[source]` into one of `text`, `tweets` or `rate`.
+//! and [`build_source`], which turns a validated `[source]` into one of `text`, `tweets`,
+//! `rate` or `kafka`.
 
+pub mod kafka;
 pub mod rate;
 pub mod text;
 pub mod tweets;
@@ -73,9 +75,15 @@ pub trait MicroBatchSource: Send + Sync {
         Ok(())
     }
 
-    /// On a restart, the end offset of the last committed batch, before the first batch.
+    /// On a restart, the end offset of the last logged batch, before the first batch.
     fn resume_from(&mut self, _offset: &SourceOffset) -> Result<()> {
         Ok(())
+    }
+
+    /// Source-specific progress metrics for a batch that ended at `end` (Spark's
+    /// `SourceProgress.metrics`, e.g. the Kafka source's `maxOffsetsBehindLatest`).
+    fn metrics(&self, _end: &SourceOffset) -> std::collections::BTreeMap<String, String> {
+        std::collections::BTreeMap::new()
     }
 }
 
@@ -88,17 +96,15 @@ pub fn build_source(plan: &SourcePlan) -> Result<Box<dyn MicroBatchSource>> {
         "text" => Ok(Box::new(text::TextFileSource::try_new(&plan.options)?)),
         "tweets" => Ok(Box::new(tweets::TweetsSource::try_new(&plan.options)?)),
         "rate" => Ok(Box::new(rate::RateSource::try_new(&plan.options)?)),
-        "kafka" => Err(Error::InvalidOption {
-            owner: "source".to_string(),
-            key: "format".to_string(),
-            value: "kafka".to_string(),
-            message: "the kafka source is not in this build yet (tracked in issue 7); use format = \"tweets\" (built-in synthetic tweets) or \"text\"".to_string(),
-        }),
+        "kafka" => Ok(Box::new(kafka::KafkaSource::try_new(&plan.options)?)),
         other => Err(Error::InvalidOption {
             owner: "source".to_string(),
             key: "format".to_string(),
             value: other.to_string(),
-            message: format!("unknown source format; expected one of: {}", SOURCE_FORMATS.join(", ")),
+            message: format!(
+                "unknown source format; expected one of: {}",
+                SOURCE_FORMATS.join(", ")
+            ),
         }),
     }
 }

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use datafusion::arrow::array::{
     ArrayRef, BinaryBuilder, Int32Array, Int64Array, StringArray, TimestampMicrosecondArray,
 };
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
@@ -20,24 +20,6 @@ use serde_json::json;
 use super::{MicroBatchSource, ReadLimit, SourceOffset, now_millis, offset_field, offset_start_ms};
 use crate::error::Result;
 use crate::options::Options;
-
-/// The Kafka source's schema (Spark's column order): key, value, topic, partition, offset,
-/// timestamp, timestampType.
-pub fn kafka_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        Field::new("key", DataType::Binary, true),
-        Field::new("value", DataType::Binary, true),
-        Field::new("topic", DataType::Utf8, false),
-        Field::new("partition", DataType::Int32, false),
-        Field::new("offset", DataType::Int64, false),
-        Field::new(
-            "timestamp",
-            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-            false,
-        ),
-        Field::new("timestampType", DataType::Int32, false),
-    ]))
-}
 
 /// Generates tweet texts: tweet `i` for a seed is always the same.
 #[derive(Debug, Clone)]
@@ -210,7 +192,7 @@ impl TweetsSource {
             num_partitions: options.positive_u64("numPartitions", Some(1))?.unwrap_or(1),
             start_ms: now_millis(),
             available_now_end: None,
-            schema: kafka_schema(),
+            schema: super::kafka::kafka_schema(false),
         })
     }
 

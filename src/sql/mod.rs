@@ -152,6 +152,7 @@ fn rewrite_binary_casts(
     use datafusion::arrow::datatypes::DataType;
     use datafusion::common::tree_node::{Transformed, TreeNode};
     use datafusion::execution::FunctionRegistry;
+    use datafusion::logical_expr::expr_rewriter::NamePreserver;
     use datafusion::logical_expr::{Expr, ExprSchemable};
     let udf = ctx.udf(functions::binary_to_string::NAME)?;
     plan.transform_up_with_subqueries(|node| {
@@ -160,8 +161,12 @@ fn rewrite_binary_casts(
             return Ok(Transformed::no(node));
         };
         let schema = std::sync::Arc::clone(input.schema());
+        // A rewritten expression keeps its output name (e.g. an aggregate's
+        // `sum(substring(value, 2))`), which the nodes above refer to.
+        let names = NamePreserver::new(&node);
         node.map_expressions(|expr| {
-            expr.transform_up(|e| match &e {
+            let saved = names.save(&expr);
+            let rewritten = expr.transform_up(|e| match &e {
                 Expr::Cast(c)
                     if matches!(
                         c.field.data_type(),
@@ -182,7 +187,8 @@ fn rewrite_binary_casts(
                     )))
                 }
                 _ => Ok(Transformed::no(e)),
-            })
+            })?;
+            Ok(rewritten.update_data(|e| saved.restore(e)))
         })
     })
     .map(|t| t.data)
