@@ -827,3 +827,70 @@ async fn progress_reports_lag_and_the_group_sees_committed_offsets() {
         rdkafka::Offset::Offset(10)
     );
 }
+
+#[test]
+fn min_offsets_per_trigger_waits_for_enough_records() {
+    let broker = Broker::start();
+    create_topic(&broker, "trickle", 1);
+    let job = job(
+        &broker,
+        &[
+            ("subscribe", "trickle"),
+            ("startingOffsets", "earliest"),
+            ("minOffsetsPerTrigger", "5"),
+            ("maxTriggerDelay", "10m"),
+        ],
+        "SELECT count(*) AS n FROM lines",
+        "outputMode = \"complete\"\n",
+    )
+    .replace("trigger = \"availableNow\"", "trigger = \"100 ms\"");
+    let mut child = spawn_submit(&job, &[]);
+    let lines = lines_of(&mut child);
+    let _stderr = reader_lines(child.stderr.take().unwrap());
+    produce_lines(&broker, "trickle", "a\nb\nc\n");
+    produce_lines(&broker, "trickle", "d\ne\n");
+    // Three records are not enough for a batch: the first one holds all five.
+    let first = std::cell::RefCell::new(None);
+    wait_for(
+        &lines,
+        |l| {
+            let is_row = l.starts_with('|') && !l.starts_with("|n");
+            if is_row {
+                first.replace(Some(l.to_string()));
+            }
+            is_row
+        },
+        "a count row",
+    );
+    assert_eq!(first.into_inner().as_deref(), Some("|5  |"));
+    stop(child);
+}
+
+#[test]
+fn the_sink_writes_topic_partition_and_headers_columns() {
+    let broker = Broker::start();
+    create_topic(&broker, "hsrc", 1);
+    create_topic(&broker, "hdst", 2);
+    produce_lines(&broker, "hsrc", "one\ntwo\n");
+    let dir = tempfile::tempdir().unwrap();
+    let writer = format!(
+        "name = \"hw\"\n[source]\nformat = \"kafka\"\nname = \"lines\"\n[source.options]\n\"kafka.bootstrap.servers\" = \"{0}\"\nsubscribe = \"hsrc\"\nstartingOffsets = \"earliest\"\n[query]\nsql = \"\"\"SELECT CAST(value AS STRING) AS value, 'hdst' AS topic, 1 AS partition, array(named_struct('key', 'origin', 'value', CAST('kindling' AS BINARY))) AS headers FROM lines\"\"\"\n[sink]\nformat = \"kafka\"\ntrigger = \"availableNow\"\ncheckpointLocation = \"{1}\"\n[sink.options]\n\"kafka.bootstrap.servers\" = \"{0}\"\n",
+        broker.addr(),
+        dir.path().join("w").display()
+    );
+    ok(&submit(&writer, &[]));
+    let reader = job(
+        &broker,
+        &[
+            ("subscribe", "hdst"),
+            ("startingOffsets", "earliest"),
+            ("includeHeaders", "true"),
+        ],
+        "SELECT CAST(value AS STRING) AS v, partition, element_at(headers, 1).key AS hk, CAST(element_at(headers, 1).value AS STRING) AS hv, size(headers) AS n FROM lines",
+        "",
+    );
+    assert_eq!(
+        rows(&ok(&submit(&reader, &[]))),
+        ["one,1,origin,kindling,1", "two,1,origin,kindling,1"]
+    );
+}

@@ -91,6 +91,8 @@ pub async fn run(args: ProduceArgs) -> Result<u8> {
         .set("linger.ms", "5")
         // Large lines (a 1 MB tweet dump) are one record each.
         .set("message.max.bytes", "16777216")
+        // A broker that is down fails the command in half a minute, not librdkafka's five.
+        .set("message.timeout.ms", "30000")
         .create()
         .map_err(|e| kafka_error(format!("connecting to '{}'", args.bootstrap_servers), e))?;
     let progress = std::io::stderr().is_terminal();

@@ -764,7 +764,8 @@ impl Inner {
                 if (backlog as u64) < min
                     && self.last_batch_at.elapsed() < self.settings.max_trigger_delay
                 {
-                    return Ok(start.or_else(|| Some(KafkaOffsets(from.clone()))));
+                    // Not enough yet: no batch (the engine sees the start again).
+                    return Ok(start);
                 }
             }
             if let Some(max) = self.settings.max_offsets {
