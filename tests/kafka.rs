@@ -200,14 +200,27 @@ fn produced_tweets_rank_exactly_like_the_text_source() {
             None,
         ));
     }
+    // The tutorial job as shipped: console + the foreach_batch hook, here posting to a port
+    // where nothing listens (logged, the query goes on) and bounded.
+    let nowhere = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let overrides = |format: &str| {
         let mut v = vec![
             "--conf".to_string(),
             format!("source.format={format}"),
             "--conf".to_string(),
-            "sink.trigger=availableNow".to_string(),
+            "sink.0.trigger=availableNow".to_string(),
             "--conf".to_string(),
-            "sink.options.numRows=1000".to_string(),
+            "sink.0.options.numRows=1000".to_string(),
+            "--conf".to_string(),
+            "sink.1.trigger=availableNow".to_string(),
+            "--conf".to_string(),
+            format!("sink.1.hooks.0.url=http://127.0.0.1:{nowhere}/update_data"),
+            "--conf".to_string(),
+            "sink.1.hooks.0.retries=0".to_string(),
         ];
         if format == "text" {
             v.extend([

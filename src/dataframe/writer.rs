@@ -109,6 +109,7 @@ impl DataStreamWriter {
                 trigger: self.trigger,
                 checkpoint_location: self.checkpoint_location,
                 options: Options::new(format!("sink '{}'", self.format), &self.options),
+                hooks: Vec::new(),
             },
             conf: BTreeMap::new(),
         };

@@ -4,5 +4,5 @@
 pub mod plan;
 pub mod spec;
 
-pub use plan::{JobPlan, QueryPlan, QueryText, SinkPlan, SourcePlan};
+pub use plan::{HookPlan, HttpBody, JobPlan, OnError, QueryPlan, QueryText, SinkPlan, SourcePlan};
 pub use spec::JobSpec;

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::spec::JobSpec;
+use super::spec::{HookSpec, JobSpec};
 use crate::engine::{OutputMode, Trigger};
 use crate::error::{Error, Result};
 use crate::options::Options;
@@ -71,6 +71,131 @@ pub struct SinkPlan {
     pub checkpoint_location: Option<PathBuf>,
     /// The options.
     pub options: Options,
+    /// `foreach_batch`: the functions called with each batch, in order.
+    pub hooks: Vec<HookPlan>,
+}
+
+/// A validated `[[sink.hooks]]` entry: one foreachBatch function.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HookPlan {
+    /// POST the batch's first `top` rows to `url`.
+    Http {
+        /// The receiver, `http://host:port/path`.
+        url: String,
+        /// Rows sent.
+        top: usize,
+        /// The body's shape.
+        body: HttpBody,
+        /// What a receiver that stays down does to the query.
+        on_error: OnError,
+        /// One request's time limit.
+        timeout: std::time::Duration,
+        /// Attempts after the first.
+        retries: u32,
+    },
+    /// Run a program with the rows as JSON lines on stdin.
+    Command {
+        /// The program and its arguments.
+        argv: Vec<String>,
+        /// What a failing run does to the query.
+        on_error: OnError,
+    },
+}
+
+/// The body an `http` hook sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpBody {
+    /// The tutorial's form fields: per column, `str()` of a Python list of `str()` values.
+    Form,
+    /// `{"batchId": n, "rows": [{...}, ...]}`.
+    Json,
+}
+
+/// What a failing hook does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnError {
+    /// Fail the batch, and so the query.
+    Fail,
+    /// Log it and go on.
+    Log,
+}
+
+impl HookPlan {
+    /// Validates one `[[sink.hooks]]`; `at` names it in messages (`sink.hooks.0`).
+    fn from_spec(spec: &HookSpec, at: &str) -> Result<Self, String> {
+        let on_error = |default: OnError| match spec.on_error.as_deref() {
+            None => Ok(default),
+            Some(v) if v.eq_ignore_ascii_case("fail") => Ok(OnError::Fail),
+            Some(v) if v.eq_ignore_ascii_case("log") => Ok(OnError::Log),
+            Some(v) => Err(format!(
+                "{at}.onError = '{v}': expected \"fail\" or \"log\""
+            )),
+        };
+        let only = |field: &str, present: bool, kind: &str| {
+            if present {
+                Err(format!(
+                    "{at}.{field} is not used by a '{kind}' hook; remove it"
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        match spec.kind.as_str() {
+            "http" => {
+                only("command", spec.command.is_some(), "http")?;
+                let url = spec
+                    .url
+                    .clone()
+                    .ok_or_else(|| format!("{at}.url is required for an http hook, e.g. url = \"http://127.0.0.1:8050/update_data\""))?;
+                if !url.starts_with("http://") {
+                    return Err(format!(
+                        "{at}.url = '{url}': expected an http:// URL (https is not supported: put a local proxy in front)"
+                    ));
+                }
+                let body = match spec.body.as_deref() {
+                    None | Some("form") => HttpBody::Form,
+                    Some("json") => HttpBody::Json,
+                    Some(other) => {
+                        return Err(format!(
+                            "{at}.body = '{other}': expected \"form\" (the tutorial's fields) or \"json\""
+                        ));
+                    }
+                };
+                Ok(HookPlan::Http {
+                    url,
+                    top: spec.top.unwrap_or(10),
+                    body,
+                    on_error: on_error(OnError::Log)?,
+                    timeout: std::time::Duration::from_millis(spec.timeout_ms.unwrap_or(5000)),
+                    retries: spec.retries.unwrap_or(3),
+                })
+            }
+            "command" => {
+                for (field, present) in [
+                    ("url", spec.url.is_some()),
+                    ("top", spec.top.is_some()),
+                    ("body", spec.body.is_some()),
+                    ("timeoutMs", spec.timeout_ms.is_some()),
+                    ("retries", spec.retries.is_some()),
+                ] {
+                    only(field, present, "command")?;
+                }
+                let argv = spec.command.clone().unwrap_or_default();
+                if argv.is_empty() || argv[0].is_empty() {
+                    return Err(format!(
+                        "{at}.command is required for a command hook: the program and its arguments, e.g. command = [\"python3\", \"hook.py\"]"
+                    ));
+                }
+                Ok(HookPlan::Command {
+                    argv,
+                    on_error: on_error(OnError::Fail)?,
+                })
+            }
+            other => Err(format!(
+                "{at}.kind = '{other}' is not a hook kind; expected \"http\" or \"command\""
+            )),
+        }
+    }
 }
 
 impl JobPlan {
@@ -206,6 +331,28 @@ impl JobPlan {
                     format!("{name}_{i}")
                 }
             });
+            let hooks = sink
+                .hooks
+                .iter()
+                .enumerate()
+                .map(|(h, spec)| HookPlan::from_spec(spec, &key(&format!("hooks.{h}"))))
+                .collect::<Result<Vec<_>, String>>()
+                .map_err(job_err)?;
+            match (sink.format.as_str(), hooks.is_empty()) {
+                ("foreach_batch", true) => {
+                    return Err(job_err(format!(
+                        "{} = 'foreach_batch' needs at least one [[sink.hooks]] (kind = \"http\" or \"command\")",
+                        key("format")
+                    )));
+                }
+                ("foreach_batch", false) | (_, true) => {}
+                (other, false) => {
+                    return Err(job_err(format!(
+                        "{} = '{other}' takes no hooks; [[sink.hooks]] belong to format = \"foreach_batch\"",
+                        key("format")
+                    )));
+                }
+            }
             queries.push(QueryPlan {
                 name: query_name,
                 job: name.clone(),
@@ -217,6 +364,7 @@ impl JobPlan {
                     trigger,
                     checkpoint_location: sink.checkpoint_location.as_ref().map(PathBuf::from),
                     options: Options::new(format!("sink '{}'", sink.format), &sink.options),
+                    hooks,
                 },
                 conf: conf.clone(),
             });

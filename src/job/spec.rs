@@ -122,6 +122,62 @@ pub struct SinkSpec {
     /// Sink options (`numRows`, `truncate`, ...).
     #[serde(default)]
     pub options: BTreeMap<String, OptionValue>,
+    /// `foreach_batch` only: what to call with each batch (`[[sink.hooks]]`).
+    #[serde(default)]
+    pub hooks: Vec<HookSpec>,
+}
+
+/// `[[sink.hooks]]`: one foreachBatch function of a `foreach_batch` sink.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HookSpec {
+    /// `http` or `command`.
+    pub kind: String,
+    /// `http`: where to POST.
+    pub url: Option<String>,
+    /// `http`: how many rows the body carries (default 10, as the tutorial's top 10).
+    #[serde(default, deserialize_with = "number_or_string")]
+    pub top: Option<usize>,
+    /// `http`: `form` (the tutorial's fields, default) or `json`.
+    pub body: Option<String>,
+    /// `fail` (default for `command`) or `log` (default for `http`): what a failing hook does.
+    #[serde(rename = "onError", alias = "on_error")]
+    pub on_error: Option<String>,
+    /// `http`: milliseconds one request may take (default 5000).
+    #[serde(
+        rename = "timeoutMs",
+        alias = "timeout_ms",
+        default,
+        deserialize_with = "number_or_string"
+    )]
+    pub timeout_ms: Option<u64>,
+    /// `http`: attempts after the first, with doubling backoff (default 3).
+    #[serde(default, deserialize_with = "number_or_string")]
+    pub retries: Option<u32>,
+    /// `command`: the program and its arguments (no shell).
+    pub command: Option<Vec<String>>,
+}
+
+/// A whole number written as a TOML integer or, as `--conf` gives it, a string.
+fn number_or_string<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i64> + std::str::FromStr,
+{
+    match Option::<OptionValue>::deserialize(d)? {
+        None => Ok(None),
+        Some(OptionValue::Int(n)) => T::try_from(n)
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("{n} is out of range"))),
+        Some(OptionValue::Str(s)) => {
+            s.trim().parse().map(Some).map_err(|_| {
+                serde::de::Error::custom(format!("expected a whole number, got '{s}'"))
+            })
+        }
+        Some(other) => Err(serde::de::Error::custom(format!(
+            "expected a whole number, got {other}"
+        ))),
+    }
 }
 
 /// An option value: TOML strings, numbers and booleans are all accepted, as Spark's
@@ -220,12 +276,13 @@ pub fn apply_override(doc: &mut toml::Table, key: &str, value: &str) -> Result<(
             table_entry(table, part, key)?.insert(rest, value);
             return Ok(());
         }
-        if part == "sink" {
+        // Arrays of tables take an index: `sink.1.trigger`, `sink.1.hooks.0.url`.
+        if part == "sink" || part == "hooks" {
             let index = parts
                 .get(i + 1)
                 .and_then(|p| p.parse::<usize>().ok())
                 .filter(|_| i + 2 < parts.len());
-            table = sink_entry(table, index.unwrap_or(0), key)?;
+            table = array_entry(table, part, index.unwrap_or(0), key)?;
             i += if index.is_some() { 2 } else { 1 };
             continue;
         }
@@ -253,13 +310,15 @@ fn table_entry<'a>(
     }
 }
 
-fn sink_entry<'a>(
+fn array_entry<'a>(
     doc: &'a mut toml::Table,
+    name: &str,
     index: usize,
     key: &str,
 ) -> Result<&'a mut toml::Table, String> {
+    let singular = name.strip_suffix('s').unwrap_or(name);
     let entry = doc
-        .entry("sink".to_string())
+        .entry(name.to_string())
         .or_insert_with(|| toml::Value::Table(toml::Table::new()));
     let kind = entry.type_str();
     let count = match entry {
@@ -277,10 +336,10 @@ fn sink_entry<'a>(
     match table {
         Some(t) => Ok(t),
         None if kind == "table" || kind == "array" => Err(format!(
-            "--conf '{key}': the job has {count} sink{}, so there is no sink {index}; sinks count from 0",
+            "--conf '{key}': the job has {count} {singular}{}, so there is no {singular} {index}; {singular}s count from 0",
             if count == 1 { "" } else { "s" }
         )),
-        None => Err(format!("--conf '{key}': 'sink' is a {kind}, not a table")),
+        None => Err(format!("--conf '{key}': '{name}' is a {kind}, not a table")),
     }
 }
 

@@ -1,6 +1,8 @@
-//! The `foreach_batch` sink with a Rust closure (PySpark's `foreachBatch(func)`): the closure
-//! gets each batch's result rows as a DataFusion `DataFrame` and the batch id; a replayed
-//! batch calls it again with the same id and rows.
+//! The `foreach_batch` sink (PySpark's `foreachBatch(func)`): calls its [`BatchHook`]s, in
+//! order, with each batch's id and result rows (after the output mode is applied). A replayed
+//! batch calls them again with the same id and rows, so a hook must tolerate seeing a batch
+//! twice. Hooks: the DataFrame API's Rust closure ([`ClosureHook`]), an HTTP POST
+//! ([`super::http::HttpHook`]) and a program run per batch ([`super::command::CommandHook`]).
 
 use std::sync::Arc;
 
@@ -15,26 +17,49 @@ use futures::future::BoxFuture;
 use super::Sink;
 use crate::engine::output_mode::OutputMode;
 use crate::error::Result;
+use crate::job::HookPlan;
 
 /// A foreachBatch function: `(batch_df, batch_id)`.
 pub type BatchFn = Arc<dyn Fn(DataFrame, u64) -> BoxFuture<'static, Result<()>> + Send + Sync>;
 
-/// Calls a [`BatchFn`] per batch.
+/// One function a `foreach_batch` sink calls per batch.
+#[async_trait]
+pub trait BatchHook: Send + Sync {
+    /// Handles one batch's rows; an error fails the batch.
+    async fn call(&self, batch_id: u64, batches: &[RecordBatch]) -> Result<()>;
+}
+
+/// Calls its hooks with each batch.
 pub struct ForeachBatchSink {
-    schema: SchemaRef,
-    function: BatchFn,
-    /// The session the batch DataFrames belong to, built once (it registers every function).
-    ctx: SessionContext,
+    hooks: Vec<Box<dyn BatchHook>>,
 }
 
 impl ForeachBatchSink {
-    /// A sink calling `function` with result rows of `schema`.
+    /// A sink calling `function` with result rows of `schema` (the DataFrame API).
     pub fn try_new(schema: SchemaRef, function: BatchFn) -> Result<Self> {
         Ok(ForeachBatchSink {
-            schema,
-            function,
-            ctx: crate::sql::new_session()?,
+            hooks: vec![Box::new(ClosureHook {
+                schema,
+                function,
+                ctx: crate::sql::new_session()?,
+            })],
         })
+    }
+
+    /// A sink calling the hooks a job file lists.
+    pub fn from_plans(hooks: &[HookPlan]) -> Result<Self> {
+        let hooks = hooks
+            .iter()
+            .map(|plan| -> Result<Box<dyn BatchHook>> {
+                Ok(match plan {
+                    HookPlan::Http { .. } => Box::new(super::http::HttpHook::try_new(plan)?),
+                    HookPlan::Command { argv, on_error } => {
+                        Box::new(super::command::CommandHook::new(argv.clone(), *on_error))
+                    }
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(ForeachBatchSink { hooks })
     }
 }
 
@@ -50,6 +75,24 @@ impl Sink for ForeachBatchSink {
         _output_mode: OutputMode,
         batches: &[RecordBatch],
     ) -> Result<()> {
+        for hook in &self.hooks {
+            hook.call(batch_id, batches).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The DataFrame API's closure, given each batch as a DataFusion `DataFrame`.
+pub struct ClosureHook {
+    schema: SchemaRef,
+    function: BatchFn,
+    /// The session the batch DataFrames belong to, built once (it registers every function).
+    ctx: SessionContext,
+}
+
+#[async_trait]
+impl BatchHook for ClosureHook {
+    async fn call(&self, batch_id: u64, batches: &[RecordBatch]) -> Result<()> {
         // The rows carry the physical plan's schema, which may differ from the logical one in
         // nullability; the batch's own schema is the one that fits.
         let schema = batches

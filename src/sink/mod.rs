@@ -1,9 +1,11 @@
 //! Outputs: the [`Sink`] trait (Spark's `Sink`, called once per batch with its id) and
 //! [`build_sink`] for `console`, `memory`, the file formats and `kafka`.
 
+pub mod command;
 pub mod console;
 pub mod file;
 pub mod foreach_batch;
+pub mod http;
 pub mod kafka;
 pub mod memory;
 pub mod pretty;
@@ -34,7 +36,14 @@ pub trait Sink: Send + Sync {
 
 /// The sink formats kindling knows.
 pub const SINK_FORMATS: &[&str] = &[
-    "console", "memory", "json", "csv", "text", "parquet", "kafka",
+    "console",
+    "memory",
+    "json",
+    "csv",
+    "text",
+    "parquet",
+    "kafka",
+    "foreach_batch",
 ];
 
 /// Whether a sink of `format` accepts `mode`; Spark's message when not.
@@ -77,6 +86,9 @@ pub fn build_sink(
             memory.clone(),
         )?)),
         "kafka" => Ok(Box::new(kafka::KafkaSink::try_new(&plan.options, &schema)?)),
+        "foreach_batch" => Ok(Box::new(foreach_batch::ForeachBatchSink::from_plans(
+            &plan.hooks,
+        )?)),
         other => match file::FileFormat::parse(other) {
             Some(format) => Ok(Box::new(file::FileSink::try_new(
                 format,
