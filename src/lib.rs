@@ -13,6 +13,7 @@
 //! PySpark-shaped [`dataframe`] API; [`cli`] is the thin `kindling` command on top.
 
 pub mod cli;
+pub mod dashboard;
 pub mod dataframe;
 pub mod engine;
 pub mod error;

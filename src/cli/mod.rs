@@ -1,6 +1,7 @@
 //! The `kindling` command line (clap derive): parses arguments and dispatches to subcommands.
 //! A thin layer: everything it does is available through [`crate::Session`].
 
+pub mod dashboard;
 pub mod produce;
 pub mod submit;
 pub mod topics;
@@ -25,6 +26,11 @@ pub enum Command {
     Produce(produce::ProduceArgs),
     /// Create, list or delete Kafka topics.
     Topics(topics::TopicsArgs),
+    /// Serve the live dashboard (and the tutorial's POST /update_data receiver).
+    Dashboard(dashboard::DashboardArgs),
+    /// The tutorial end to end with nothing installed: synthetic tweets → hashtag ranking →
+    /// console + live dashboard.
+    Demo(dashboard::DashboardArgs),
 }
 
 /// Runs the parsed command; returns the process exit code.
@@ -33,6 +39,8 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Submit(args) => submit::run(args).await,
         Command::Produce(args) => produce::run(args).await,
         Command::Topics(args) => topics::run(args).await,
+        Command::Dashboard(args) => dashboard::run_dashboard(args).await,
+        Command::Demo(args) => dashboard::run_demo(args).await,
     };
     match result {
         Ok(code) => code,

@@ -5,6 +5,7 @@ use clap::Args;
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 
+use crate::dashboard::{DashboardState, serve};
 use crate::error::{Error, Result};
 use crate::job::JobPlan;
 use crate::session::Session;
@@ -21,6 +22,10 @@ pub struct SubmitArgs {
     /// Override `sink.checkpointLocation` (of the first sink).
     #[arg(long = "checkpoint-location", value_name = "DIR")]
     pub checkpoint_location: Option<String>,
+    /// Also serve the live dashboard at this address (e.g. 127.0.0.1:8050), showing the
+    /// queries' progress; the job's http hooks can post their top lists to it.
+    #[arg(long, value_name = "ADDR")]
+    pub dashboard: Option<String>,
 }
 
 fn parse_conf(s: &str) -> std::result::Result<(String, String), String> {
@@ -37,8 +42,32 @@ pub async fn run(args: SubmitArgs) -> Result<u8> {
         overrides.push(("sink.checkpointLocation".to_string(), dir));
     }
     let job = JobPlan::load(&args.job, &overrides)?;
+    let Some(bind) = args.dashboard else {
+        return run_plan(&job, None).await;
+    };
+    let state = DashboardState::new();
+    let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
+    let (addr, server) = serve(&bind, state.clone(), async {
+        let _ = shutdown_rx.await;
+    })
+    .await?;
+    eprintln!("kindling dashboard on http://{addr}/");
+    let code = run_plan(&job, Some(&state)).await;
+    let _ = shutdown_tx.send(());
+    let _ = server.await;
+    code
+}
+
+/// Starts the job's queries (shown on `dashboard` when given) and waits for them; Ctrl-C stops
+/// them after the batch in flight. Returns the exit code.
+pub async fn run_plan(job: &JobPlan, dashboard: Option<&DashboardState>) -> Result<u8> {
     let session = Session::new();
-    let queries = session.start_job(&job).await?;
+    let queries = session.start_job(job).await?;
+    if let Some(state) = dashboard {
+        for q in &queries {
+            state.watch_query(q.watch());
+        }
+    }
     let stops: Vec<_> = queries.iter().map(|q| q.stop_handle()).collect();
     let total = queries.len();
     // Each query is awaited on its own future, so a failure anywhere is seen at once.

@@ -15,5 +15,5 @@ pub mod trigger;
 
 pub use output_mode::OutputMode;
 pub use progress::{QueryProgress, QueryStatus};
-pub use query::StreamingQuery;
+pub use query::{QueryWatch, StreamingQuery};
 pub use trigger::Trigger;

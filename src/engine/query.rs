@@ -36,6 +36,27 @@ impl QueryShared {
         *self.status.lock().unwrap_or_else(|p| p.into_inner()) = status;
     }
 
+    fn status(&self) -> QueryStatus {
+        self.status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn recent_progress(&self) -> Vec<QueryProgress> {
+        self.progress
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned()
+            .collect()
+    }
+
+    async fn wait_for_batches(&self, n: u64) -> bool {
+        let mut rx = self.committed.subscribe();
+        rx.wait_for(|c| *c >= n).await.is_ok_and(|c| *c >= n)
+    }
+
     pub(crate) fn publish(&self, progress: QueryProgress) {
         let mut recent = self.progress.lock().unwrap_or_else(|p| p.into_inner());
         if recent.len() == RECENT_PROGRESS {
@@ -44,6 +65,43 @@ impl QueryShared {
         recent.push_back(progress);
         drop(recent);
         self.committed.send_modify(|n| *n += 1);
+    }
+}
+
+/// A read-only view of a query (its id, name, status and progress) that observers keep
+/// while the [`StreamingQuery`] handle stays with its owner.
+#[derive(Debug, Clone)]
+pub struct QueryWatch {
+    id: Uuid,
+    name: String,
+    shared: Arc<QueryShared>,
+}
+
+impl QueryWatch {
+    /// The query id.
+    pub fn id(&self) -> Uuid {
+        self.id
+    }
+
+    /// The query name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// What the query is doing now.
+    pub fn status(&self) -> QueryStatus {
+        self.shared.status()
+    }
+
+    /// The progress of up to the last 100 batches, oldest first.
+    pub fn recent_progress(&self) -> Vec<QueryProgress> {
+        self.shared.recent_progress()
+    }
+
+    /// Waits until at least `n` batches have been committed; see
+    /// [`StreamingQuery::wait_for_batches`].
+    pub async fn wait_for_batches(&self, n: u64) -> bool {
+        self.shared.wait_for_batches(n).await
     }
 }
 
@@ -96,39 +154,32 @@ impl StreamingQuery {
 
     /// What the query is doing now.
     pub fn status(&self) -> QueryStatus {
-        self.shared
-            .status
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.shared.status()
     }
 
     /// The progress of the last committed batch.
     pub fn last_progress(&self) -> Option<QueryProgress> {
-        self.shared
-            .progress
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .back()
-            .cloned()
+        self.shared.recent_progress().pop()
     }
 
     /// The progress of up to the last 100 batches, oldest first.
     pub fn recent_progress(&self) -> Vec<QueryProgress> {
-        self.shared
-            .progress
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .cloned()
-            .collect()
+        self.shared.recent_progress()
     }
 
     /// Waits until at least `n` batches have been committed, or the query ended; returns
     /// whether `n` batches were reached.
     pub async fn wait_for_batches(&self, n: u64) -> bool {
-        let mut rx = self.shared.committed.subscribe();
-        rx.wait_for(|c| *c >= n).await.is_ok_and(|c| *c >= n)
+        self.shared.wait_for_batches(n).await
+    }
+
+    /// A cloneable, read-only view of this query for observers such as the dashboard.
+    pub fn watch(&self) -> QueryWatch {
+        QueryWatch {
+            id: self.id,
+            name: self.name.clone(),
+            shared: Arc::clone(&self.shared),
+        }
     }
 
     /// Asks the query to stop after the batch in flight, if any.

@@ -1,0 +1,97 @@
+//! `kindling dashboard` (the page and the tutorial's receiver, standing alone) and
+//! `kindling demo` (the built-in tweet stream → hashtag ranking → console + dashboard).
+
+use clap::Args;
+
+use crate::dashboard::{DEFAULT_BIND, DashboardState, serve};
+use crate::error::Result;
+use crate::job::{JobPlan, JobSpec};
+
+/// Arguments of `kindling dashboard` and `kindling demo`.
+#[derive(Debug, Args)]
+pub struct DashboardArgs {
+    /// Where the page listens (loopback by default).
+    #[arg(long, value_name = "ADDR", default_value = DEFAULT_BIND)]
+    pub bind: String,
+}
+
+/// Serves the dashboard until Ctrl-C; receivers POST to `/update_data`.
+pub async fn run_dashboard(args: DashboardArgs) -> Result<u8> {
+    let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
+    let (addr, server) = serve(&args.bind, DashboardState::new(), async {
+        let _ = shutdown_rx.await;
+    })
+    .await?;
+    eprintln!(
+        "kindling dashboard on http://{addr}/ (POST http://{addr}/update_data); Ctrl-C stops it"
+    );
+    let _ = tokio::signal::ctrl_c().await;
+    let _ = shutdown_tx.send(());
+    let _ = server.await;
+    Ok(130)
+}
+
+/// The demo job: the tutorial's query over the built-in synthetic tweets, to the console and,
+/// through the tutorial's foreachBatch POST, to the dashboard at `url`.
+fn demo_job(url: &str) -> Result<JobPlan> {
+    let text = format!(
+        r#"name = "hashtag_ranking_demo"
+[source]
+format = "tweets"
+name = "lines"
+[source.options]
+rowsPerSecond = 200
+seed = 42
+[query]
+sql = """{sql}"""
+[[sink]]
+format = "console"
+outputMode = "complete"
+trigger = "3 seconds"
+[sink.options]
+truncate = false
+numRows = 10
+[[sink]]
+format = "foreach_batch"
+outputMode = "complete"
+trigger = "3 seconds"
+queryName = "hashtag_ranking_demo_dashboard"
+[[sink.hooks]]
+kind = "http"
+url = "{url}"
+top = 10
+"#,
+        sql = include_str!("../../sql/hashtag_ranking.sql")
+    );
+    let spec = JobSpec::parse(&text, "demo", &[])?;
+    JobPlan::from_spec(spec, "demo", std::path::Path::new("."), "demo")
+}
+
+/// Runs the demo until Ctrl-C: prints the URL, then each batch's ranking.
+pub async fn run_demo(args: DashboardArgs) -> Result<u8> {
+    let state = DashboardState::new();
+    let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
+    let (addr, server) = serve(&args.bind, state.clone(), async {
+        let _ = shutdown_rx.await;
+    })
+    .await?;
+    eprintln!("kindling demo: open http://{addr}/ for the live chart; Ctrl-C stops it");
+    let job = demo_job(&format!("http://{addr}/update_data"))?;
+    let code = super::submit::run_plan(&job, Some(&state)).await;
+    let _ = shutdown_tx.send(());
+    let _ = server.await;
+    code
+}
+
+#[cfg(test)]
+mod tests {
+    #![expect(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_demo_job_is_valid() {
+        let job = demo_job("http://127.0.0.1:1/update_data").unwrap();
+        assert_eq!(job.queries.len(), 2);
+        assert_eq!(job.queries[1].sink.hooks.len(), 1);
+    }
+}

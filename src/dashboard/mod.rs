@@ -1,0 +1,201 @@
+//! The live dashboard (axum): the page (`dashboard/index.html` and the vendored Chart.js,
+//! embedded at build time), the tutorial's `POST /update_data` receiver, and JSON + server-sent
+//! events for the top list and the queries' progress. [`router`] is the whole HTTP surface;
+//! [`DashboardState`] is what queries and receivers write to; [`serve`] binds and runs it.
+
+mod api;
+pub mod pylist;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use axum::Router;
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+use crate::engine::{QueryProgress, QueryStatus, QueryWatch};
+use crate::error::{Error, Result};
+
+/// The default address: loopback only.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8050";
+
+/// The largest request body accepted (the tutorial's top-10 form is a few hundred bytes).
+const MAX_BODY: usize = 64 * 1024;
+
+/// The current top list, as the page draws it.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct TopList {
+    /// Labels, largest first.
+    pub tags: Vec<String>,
+    /// Bar lengths, one per label.
+    pub counts: Vec<f64>,
+}
+
+/// One query the dashboard shows.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueryView {
+    /// The query id.
+    pub id: String,
+    /// The query name.
+    pub name: String,
+    /// Its status; `message` says `Terminated with exception: ...` when it failed.
+    pub status: QueryStatus,
+    /// Its recent progress, oldest first.
+    pub recent_progress: Vec<QueryProgress>,
+}
+
+/// What the dashboard shows, shared by the server, the receivers and the queries it watches.
+#[derive(Clone)]
+pub struct DashboardState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    top: RwLock<TopList>,
+    queries: RwLock<BTreeMap<String, QueryWatch>>,
+    events: broadcast::Sender<Event>,
+}
+
+/// One server-sent event: its name (`top`, `progress`) and JSON data.
+#[derive(Debug, Clone)]
+pub(crate) struct Event {
+    pub name: &'static str,
+    pub data: String,
+}
+
+impl Default for DashboardState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl DashboardState {
+    /// An empty dashboard.
+    pub fn new() -> Self {
+        DashboardState {
+            inner: Arc::new(Inner {
+                top: RwLock::new(TopList::default()),
+                queries: RwLock::new(BTreeMap::new()),
+                events: broadcast::channel(256).0,
+            }),
+        }
+    }
+
+    /// The current top list.
+    pub fn top(&self) -> TopList {
+        self.inner.top.read().map(|t| t.clone()).unwrap_or_default()
+    }
+
+    /// Replaces the top list and pushes it to every open page.
+    pub fn set_top(&self, top: TopList) {
+        let data = serde_json::to_string(&top).unwrap_or_default();
+        if let Ok(mut t) = self.inner.top.write() {
+            *t = top;
+        }
+        let _ = self.inner.events.send(Event { name: "top", data });
+    }
+
+    /// Shows `query` on the page: its status and progress are pushed after every batch.
+    pub fn watch_query(&self, query: QueryWatch) -> tokio::task::JoinHandle<()> {
+        if let Ok(mut q) = self.inner.queries.write() {
+            q.insert(query.id().to_string(), query.clone());
+        }
+        let state = self.clone();
+        // The watcher ends with the query's progress channel, i.e. with the query handle.
+        #[expect(clippy::disallowed_methods)]
+        tokio::spawn(async move {
+            let mut seen = 0;
+            loop {
+                let changed =
+                    tokio::time::timeout(Duration::from_secs(1), query.wait_for_batches(seen + 1))
+                        .await;
+                if let Ok(false) = changed {
+                    state.push_query(&query);
+                    break;
+                }
+                if changed.is_ok() {
+                    seen += 1;
+                }
+                state.push_query(&query);
+            }
+        })
+    }
+
+    fn push_query(&self, query: &QueryWatch) {
+        let view = view(query);
+        if let Ok(data) = serde_json::to_string(&view) {
+            let _ = self.inner.events.send(Event {
+                name: "progress",
+                data,
+            });
+        }
+    }
+
+    fn queries(&self) -> Vec<QueryView> {
+        self.inner
+            .queries
+            .read()
+            .map(|q| q.values().map(view).collect())
+            .unwrap_or_default()
+    }
+
+    fn query(&self, id: &str) -> Option<QueryView> {
+        self.inner
+            .queries
+            .read()
+            .ok()
+            .and_then(|q| q.get(id).map(view))
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.inner.events.subscribe()
+    }
+}
+
+fn view(query: &QueryWatch) -> QueryView {
+    QueryView {
+        id: query.id().to_string(),
+        name: query.name().to_string(),
+        status: query.status(),
+        recent_progress: query.recent_progress(),
+    }
+}
+
+/// The dashboard's routes: `GET /` (the page), `GET /assets/chart.umd.min.js`,
+/// `POST /update_data` and `GET /test` (the tutorial's app), `GET /api/top`,
+/// `GET /api/queries`, `GET /api/queries/{id}` and `GET /api/events` (server-sent events).
+pub fn router(state: DashboardState) -> Router {
+    api::routes(state).layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+}
+
+/// Binds `addr` and serves the dashboard until `shutdown` resolves; returns the bound address
+/// (port 0 picks a free one) once listening, with the server's task.
+pub async fn serve(
+    addr: &str,
+    state: DashboardState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        Error::Usage(format!(
+            "cannot listen on '{addr}': {e}; pick another address with --bind (e.g. 127.0.0.1:8051)"
+        ))
+    })?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| Error::io(format!("reading the address of '{addr}'"), e))?;
+    let app = router(state);
+    // The server ends on `shutdown`, which its owner triggers when it stops.
+    #[expect(clippy::disallowed_methods)]
+    let task = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::error!("dashboard server failed: {e}");
+        }
+    });
+    Ok((local, task))
+}

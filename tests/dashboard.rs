@@ -1,0 +1,104 @@
+//! The dashboard end to end as a person sees it: `kindling demo` on a free port, the page in
+//! headless Chromium (Debian's, driven by playwright-core), the chart's bars pushed over
+//! server-sent events, its top tag equal to the job's, and a screenshot in target/. The test
+//! installs what it needs (scripts/browser-env.sh) and fails when it cannot.
+
+#![expect(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Forwards `stream`'s lines to a channel, as they come.
+fn lines(stream: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+#[test]
+fn the_demo_page_draws_the_jobs_top_tags_live() {
+    let env = Command::new(root().join("scripts/browser-env.sh"))
+        .output()
+        .unwrap();
+    assert!(
+        env.status.success(),
+        "cannot set up the browser: {}",
+        String::from_utf8_lossy(&env.stderr)
+    );
+    let node_path = String::from_utf8(env.stdout).unwrap().trim().to_string();
+
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut demo = Command::new(env!("CARGO_BIN_EXE_kindling"))
+        .args(["demo", "--bind", &format!("127.0.0.1:{port}")])
+        .env("KINDLING_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = lines(demo.stdout.take().unwrap());
+    let err = lines(demo.stderr.take().unwrap());
+    let url = loop {
+        let line = err.recv_timeout(Duration::from_secs(60)).unwrap();
+        if let Some(rest) = line.split("open ").nth(1) {
+            break rest.split(' ').next().unwrap().to_string();
+        }
+    };
+    assert_eq!(url, format!("http://127.0.0.1:{port}/"));
+
+    let screenshot = root().join("target/dashboard.png");
+    std::fs::create_dir_all(screenshot.parent().unwrap()).unwrap();
+    let browser = Command::new("node")
+        .arg(root().join("tests/browser/check_dashboard.cjs"))
+        .arg(&url)
+        .arg(&screenshot)
+        .env("NODE_PATH", &node_path)
+        .output()
+        .unwrap();
+    assert!(
+        browser.status.success(),
+        "the page did not show its bars: {}",
+        String::from_utf8_lossy(&browser.stderr)
+    );
+    let shown: serde_json::Value = serde_json::from_slice(&browser.stdout).unwrap();
+    assert_eq!(shown["bars"], 10);
+
+    // The job's own top tag: the first row of the tables the console sink printed so far.
+    let printed: Vec<String> = out.try_iter().collect();
+    let top_rows: Vec<&String> = printed
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| {
+            *i >= 3 && printed[i - 1].starts_with('+') && printed[i - 2].starts_with("|tag")
+        })
+        .map(|(_, l)| l)
+        .collect();
+    let job_top = top_rows.last().expect("the console printed a ranking");
+    let job_top = job_top.trim_matches('|').split('|').next().unwrap().trim();
+    assert_eq!(shown["topTag"], job_top, "{printed:?}");
+    assert!(std::fs::metadata(&screenshot).unwrap().len() > 10_000);
+
+    Command::new("kill")
+        .args(["-INT", &demo.id().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(demo.wait().unwrap().code(), Some(130));
+}
