@@ -61,6 +61,24 @@ impl Session {
     /// Plans and starts one query. Planning errors (SQL, output mode, options) come back
     /// here, before anything runs.
     pub async fn start(&self, query: &QueryPlan) -> Result<StreamingQuery> {
+        self.start_into(query, None).await
+    }
+
+    /// Starts `query` writing to `sink` instead of the sink its plan names (the plan's output
+    /// mode, trigger and checkpoint still apply).
+    pub async fn start_with_sink(
+        &self,
+        query: &QueryPlan,
+        sink: Box<dyn crate::sink::Sink>,
+    ) -> Result<StreamingQuery> {
+        self.start_into(query, Some(sink)).await
+    }
+
+    async fn start_into(
+        &self,
+        query: &QueryPlan,
+        sink: Option<Box<dyn crate::sink::Sink>>,
+    ) -> Result<StreamingQuery> {
         let input = self.open_source(&query.source)?;
         let sql = match &query.query {
             QueryText::Sql(sql) => sql.clone(),
@@ -70,7 +88,7 @@ impl Session {
             }
         };
         let logical = crate::sql::plan_query(&input.ctx, &sql, &query.job).await?;
-        self.launch(input, logical, query, None).await
+        self.launch(input, logical, query, sink).await
     }
 
     /// Builds the source of `plan` and a SQL session in which it is a table.

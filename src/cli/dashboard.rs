@@ -3,9 +3,13 @@
 
 use clap::Args;
 
+use crate::dashboard::hook::DashboardHook;
 use crate::dashboard::{DEFAULT_BIND, DashboardState, serve};
 use crate::error::Result;
+use crate::job::QueryPlan;
 use crate::job::{JobPlan, JobSpec};
+use crate::sink::Sink;
+use crate::sink::foreach_batch::ForeachBatchSink;
 
 /// Arguments of `kindling dashboard` and `kindling demo`.
 #[derive(Debug, Args)]
@@ -31,9 +35,9 @@ pub async fn run_dashboard(args: DashboardArgs) -> Result<u8> {
     Ok(130)
 }
 
-/// The demo job: the tutorial's query over the built-in synthetic tweets, to the console and,
-/// through the tutorial's foreachBatch POST, to the dashboard at `url`.
-fn demo_job(url: &str) -> Result<JobPlan> {
+/// The demo job: the tutorial's query over the built-in synthetic tweets, to the console;
+/// `kindling demo` adds a second query feeding the dashboard in-process.
+fn demo_job() -> Result<JobPlan> {
     let text = format!(
         r#"name = "hashtag_ranking_demo"
 [source]
@@ -44,22 +48,13 @@ rowsPerSecond = 200
 seed = 42
 [query]
 sql = """{sql}"""
-[[sink]]
+[sink]
 format = "console"
 outputMode = "complete"
 trigger = "3 seconds"
 [sink.options]
 truncate = false
 numRows = 10
-[[sink]]
-format = "foreach_batch"
-outputMode = "complete"
-trigger = "3 seconds"
-queryName = "hashtag_ranking_demo_dashboard"
-[[sink.hooks]]
-kind = "http"
-url = "{url}"
-top = 10
 "#,
         sql = include_str!("../../sql/hashtag_ranking.sql")
     );
@@ -67,7 +62,8 @@ top = 10
     JobPlan::from_spec(spec, "demo", std::path::Path::new("."), "demo")
 }
 
-/// Runs the demo until Ctrl-C: prints the URL, then each batch's ranking.
+/// Runs the demo until Ctrl-C: prints the URL, then each batch's ranking; the dashboard's
+/// top 10 comes from a foreachBatch query in the same process (no HTTP hop).
 pub async fn run_demo(args: DashboardArgs) -> Result<u8> {
     let state = DashboardState::new();
     let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
@@ -76,8 +72,13 @@ pub async fn run_demo(args: DashboardArgs) -> Result<u8> {
     })
     .await?;
     eprintln!("kindling demo: open http://{addr}/ for the live chart; Ctrl-C stops it");
-    let job = demo_job(&format!("http://{addr}/update_data"))?;
-    let code = super::submit::run_plan(&job, Some(&state)).await;
+    let job = demo_job()?;
+    let mut to_dashboard = job.queries[0].clone();
+    to_dashboard.name = format!("{}_dashboard", to_dashboard.name);
+    to_dashboard.sink.format = "foreach_batch".to_string();
+    let sink = ForeachBatchSink::with_hooks(vec![Box::new(DashboardHook::new(state.clone(), 10))]);
+    let extra: Vec<(QueryPlan, Box<dyn Sink>)> = vec![(to_dashboard, Box::new(sink))];
+    let code = super::submit::run_plan(&job, Some(&state), extra).await;
     let _ = shutdown_tx.send(());
     let _ = server.await;
     code
@@ -90,8 +91,8 @@ mod tests {
 
     #[test]
     fn the_demo_job_is_valid() {
-        let job = demo_job("http://127.0.0.1:1/update_data").unwrap();
-        assert_eq!(job.queries.len(), 2);
-        assert_eq!(job.queries[1].sink.hooks.len(), 1);
+        let job = demo_job().unwrap();
+        assert_eq!(job.queries.len(), 1);
+        assert_eq!(job.queries[0].sink.format, "console");
     }
 }

@@ -43,7 +43,7 @@ pub async fn run(args: SubmitArgs) -> Result<u8> {
     }
     let job = JobPlan::load(&args.job, &overrides)?;
     let Some(bind) = args.dashboard else {
-        return run_plan(&job, None).await;
+        return run_plan(&job, None, Vec::new()).await;
     };
     let state = DashboardState::new();
     let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
@@ -52,17 +52,25 @@ pub async fn run(args: SubmitArgs) -> Result<u8> {
     })
     .await?;
     eprintln!("kindling dashboard on http://{addr}/");
-    let code = run_plan(&job, Some(&state)).await;
+    let code = run_plan(&job, Some(&state), Vec::new()).await;
     let _ = shutdown_tx.send(());
     let _ = server.await;
     code
 }
 
-/// Starts the job's queries (shown on `dashboard` when given) and waits for them; Ctrl-C stops
-/// them after the batch in flight. Returns the exit code.
-pub async fn run_plan(job: &JobPlan, dashboard: Option<&DashboardState>) -> Result<u8> {
+/// Starts the job's queries and the `extra` ones with their own sinks (all shown on
+/// `dashboard` when given) and waits for them; Ctrl-C stops them after the batch in flight.
+/// Returns the exit code.
+pub async fn run_plan(
+    job: &JobPlan,
+    dashboard: Option<&DashboardState>,
+    extra: Vec<(crate::job::QueryPlan, Box<dyn crate::sink::Sink>)>,
+) -> Result<u8> {
     let session = Session::new();
-    let queries = session.start_job(job).await?;
+    let mut queries = session.start_job(job).await?;
+    for (plan, sink) in extra {
+        queries.push(session.start_with_sink(&plan, sink).await?);
+    }
     if let Some(state) = dashboard {
         for q in &queries {
             state.watch_query(q.watch());

@@ -4,6 +4,7 @@
 //! [`DashboardState`] is what queries and receivers write to; [`serve`] binds and runs it.
 
 mod api;
+pub mod hook;
 pub mod pylist;
 
 use std::collections::BTreeMap;

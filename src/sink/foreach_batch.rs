@@ -46,6 +46,11 @@ impl ForeachBatchSink {
         })
     }
 
+    /// A sink calling `hooks`, in order.
+    pub fn with_hooks(hooks: Vec<Box<dyn BatchHook>>) -> Self {
+        ForeachBatchSink { hooks }
+    }
+
     /// A sink calling the hooks a job file lists.
     pub fn from_plans(hooks: &[HookPlan]) -> Result<Self> {
         let hooks = hooks
