@@ -143,26 +143,43 @@ impl VisitorMut for SparkRewriter {
                     call
                 };
             }
-            // `f(x).field`: Spark's field access on an expression is DataFusion's get_field.
-            Expr::CompoundFieldAccess { root, access_chain }
-                if !matches!(**root, Expr::Identifier(_) | Expr::CompoundIdentifier(_))
-                    && access_chain
-                        .iter()
-                        .all(|a| matches!(a, AccessExpr::Dot(Expr::Identifier(_)))) =>
-            {
-                let mut result = (**root).clone();
-                for access in access_chain.iter() {
-                    if let AccessExpr::Dot(Expr::Identifier(field)) = access {
-                        result = call(
-                            "get_field",
-                            vec![
-                                result,
-                                Expr::value(Value::SingleQuotedString(field.value.clone())),
-                            ],
-                        );
+            // `f(x).field` and `a[0].field`: Spark's field access on an expression is
+            // DataFusion's get_field (DataFusion only takes dots after a plain column).
+            Expr::CompoundFieldAccess { root, access_chain } => {
+                let on_expr = !matches!(**root, Expr::Identifier(_) | Expr::CompoundIdentifier(_));
+                let first_dot = access_chain.iter().enumerate().position(|(i, a)| {
+                    matches!(a, AccessExpr::Dot(Expr::Identifier(_)))
+                        && (on_expr
+                            || access_chain[..i]
+                                .iter()
+                                .any(|b| matches!(b, AccessExpr::Subscript(_))))
+                });
+                if let Some(k) = first_dot {
+                    let mut result = if k == 0 {
+                        (**root).clone()
+                    } else {
+                        Expr::CompoundFieldAccess {
+                            root: root.clone(),
+                            access_chain: access_chain[..k].to_vec(),
+                        }
+                    };
+                    for access in &access_chain[k..] {
+                        result = match access {
+                            AccessExpr::Dot(Expr::Identifier(field)) => call(
+                                "get_field",
+                                vec![
+                                    result,
+                                    Expr::value(Value::SingleQuotedString(field.value.clone())),
+                                ],
+                            ),
+                            other => Expr::CompoundFieldAccess {
+                                root: Box::new(result),
+                                access_chain: vec![other.clone()],
+                            },
+                        };
                     }
+                    *expr = result;
                 }
-                *expr = result;
             }
             Expr::Cast { data_type, .. } if matches!(data_type, DataType::Binary(_)) => {
                 *data_type = DataType::Bytea;
