@@ -5,30 +5,12 @@
 
 #![expect(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
-use std::path::Path;
+mod common;
+
+use common::process::{free_port, reader_lines, root};
+
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Forwards `stream`'s lines to a channel, as they come.
-fn lines(stream: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stream).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
 
 #[test]
 fn the_demo_page_draws_the_jobs_top_tags_live() {
@@ -42,11 +24,7 @@ fn the_demo_page_draws_the_jobs_top_tags_live() {
     );
     let node_path = String::from_utf8(env.stdout).unwrap().trim().to_string();
 
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let mut demo = Command::new(env!("CARGO_BIN_EXE_kindling"))
         .args(["demo", "--bind", &format!("127.0.0.1:{port}")])
         .env("KINDLING_LOG", "warn")
@@ -54,8 +32,8 @@ fn the_demo_page_draws_the_jobs_top_tags_live() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let out = lines(demo.stdout.take().unwrap());
-    let err = lines(demo.stderr.take().unwrap());
+    let out = reader_lines(demo.stdout.take().unwrap());
+    let err = reader_lines(demo.stderr.take().unwrap());
     let url = loop {
         let line = err.recv_timeout(Duration::from_secs(60)).unwrap();
         if let Some(rest) = line.split("open ").nth(1) {

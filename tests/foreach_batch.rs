@@ -4,9 +4,12 @@
 
 #![expect(clippy::unwrap_used)]
 
-use std::io::Write;
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::process::{free_port, kindling, root};
+
+use std::net::TcpStream;
+use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -78,34 +81,8 @@ impl Drop for Receiver {
     }
 }
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn submit(job: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kindling"))
-        .args(["submit", "-"])
-        .env("KINDLING_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(job.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    kindling(&["submit", "-"], Some(job.as_bytes()))
 }
 
 /// The tutorial's ranking over 300 synthetic tweets in three batches, to `sinks`.

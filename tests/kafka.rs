@@ -6,13 +6,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use common::process::{free_port, kindling, reader_lines};
 use common::{Compare, compare_output};
 
 /// A broker on its own port, stopped on drop.
@@ -31,11 +31,7 @@ impl Broker {
     }
 
     fn start_on(storage: &str) -> Broker {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let out = Command::new(script())
             .args(["start", &port.to_string(), storage])
             .output()
@@ -75,23 +71,6 @@ impl Drop for Broker {
 
 fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/kafka-broker.sh")
-}
-
-fn kindling(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kindling"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .env("KINDLING_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(bytes) = stdin {
-        child.stdin.take().unwrap().write_all(bytes).unwrap();
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().unwrap()
 }
 
 fn ok(out: &Output) -> String {
@@ -202,11 +181,7 @@ fn produced_tweets_rank_exactly_like_the_text_source() {
     }
     // The tutorial job as shipped: console + the foreach_batch hook, here posting to a port
     // where nothing listens (logged, the query goes on) and bounded.
-    let nowhere = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let nowhere = free_port();
     let overrides = |format: &str| {
         let mut v = vec![
             "--conf".to_string(),
@@ -405,20 +380,6 @@ fn lines_of(child: &mut Child) -> mpsc::Receiver<String> {
     reader_lines(child.stdout.take().unwrap())
 }
 
-/// The lines of `stream` (a child's stdout or stderr), as they come.
-fn reader_lines(stdout: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
-
 /// Reads lines until `want` comes; fails after a minute (a guard, not a synchronization).
 fn wait_for_line(lines: &mpsc::Receiver<String>, want: &str) {
     wait_for(lines, |l| l == want, want);
@@ -471,12 +432,12 @@ fn spawn_submit(job: &str, args: &[&str]) -> Child {
 }
 
 fn stop(mut child: Child) {
-    unsafe_sigint(child.id());
+    sigint(child.id());
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130));
 }
 
-fn unsafe_sigint(pid: u32) {
+fn sigint(pid: u32) {
     Command::new("kill")
         .args(["-INT", &pid.to_string()])
         .status()

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod process;
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Compare {
     /// Byte for byte.
