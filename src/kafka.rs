@@ -125,45 +125,44 @@ pub fn kafka_error(context: impl Into<String>, err: rdkafka::error::KafkaError) 
 
 /// Creates topic `name` with `partitions` partitions (replication factor 1).
 pub async fn create_topic(bootstrap: &str, name: &str, partitions: i32) -> Result<()> {
-    let admin: AdminClient<DefaultClientContext> = bootstrap_config(bootstrap)
-        .create()
-        .map_err(|e| kafka_error(format!("cannot connect to '{bootstrap}'"), e))?;
     let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
-    let options = AdminOptions::new().operation_timeout(Some(ADMIN_TIMEOUT));
-    let results = admin
-        .create_topics([&topic], &options)
+    let doing = format!("creating topic '{name}' on '{bootstrap}'");
+    let results = admin(bootstrap)?
+        .create_topics([&topic], &admin_options())
         .await
-        .map_err(|e| kafka_error(format!("creating topic '{name}' on '{bootstrap}'"), e))?;
-    for result in results {
-        if let Err((topic, code)) = result {
-            return Err(Error::Kafka {
-                context: format!("creating topic '{topic}' on '{bootstrap}'"),
-                message: code.to_string(),
-            });
-        }
-    }
-    Ok(())
+        .map_err(|e| kafka_error(&doing, e))?;
+    topic_results(results, &doing)
 }
 
 /// Deletes topic `name`.
 pub async fn delete_topic(bootstrap: &str, name: &str) -> Result<()> {
-    let admin: AdminClient<DefaultClientContext> = bootstrap_config(bootstrap)
-        .create()
-        .map_err(|e| kafka_error(format!("cannot connect to '{bootstrap}'"), e))?;
-    let options = AdminOptions::new().operation_timeout(Some(ADMIN_TIMEOUT));
-    let results = admin
-        .delete_topics(&[name], &options)
+    let doing = format!("deleting topic '{name}' on '{bootstrap}'");
+    let results = admin(bootstrap)?
+        .delete_topics(&[name], &admin_options())
         .await
-        .map_err(|e| kafka_error(format!("deleting topic '{name}' on '{bootstrap}'"), e))?;
-    for result in results {
-        if let Err((topic, code)) = result {
-            return Err(Error::Kafka {
-                context: format!("deleting topic '{topic}' on '{bootstrap}'"),
-                message: code.to_string(),
-            });
-        }
+        .map_err(|e| kafka_error(&doing, e))?;
+    topic_results(results, &doing)
+}
+
+fn admin(bootstrap: &str) -> Result<AdminClient<DefaultClientContext>> {
+    bootstrap_config(bootstrap)
+        .create()
+        .map_err(|e| kafka_error(format!("cannot connect to '{bootstrap}'"), e))
+}
+
+fn admin_options() -> AdminOptions {
+    AdminOptions::new().operation_timeout(Some(ADMIN_TIMEOUT))
+}
+
+/// The first per-topic error of an admin call, as an error saying what was being `doing`.
+fn topic_results(results: Vec<rdkafka::admin::TopicResult>, doing: &str) -> Result<()> {
+    match results.into_iter().find_map(|r| r.err()) {
+        Some((_, code)) => Err(Error::Kafka {
+            context: doing.to_string(),
+            message: code.to_string(),
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// The topics on the broker with their partition counts, sorted by name. Blocking.
