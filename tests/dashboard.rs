@@ -58,6 +58,17 @@ fn the_demo_page_draws_the_jobs_top_tags_live() {
     );
     let shown: serde_json::Value = serde_json::from_slice(&browser.stdout).unwrap();
     assert_eq!(shown["bars"], 10);
+    assert!(
+        shown["batch"].as_str().unwrap().starts_with("· batch "),
+        "{shown}"
+    );
+    assert!(
+        shown["status"]
+            .as_str()
+            .unwrap()
+            .starts_with("hashtag_ranking_demo: "),
+        "{shown}"
+    );
 
     // The job's own top tag: the first row of the tables the console sink printed so far.
     let printed: Vec<String> = out.try_iter().collect();

@@ -119,14 +119,20 @@ async fn query(State(state): State<DashboardState>, Path(id): Path<String>) -> R
 }
 
 /// Server-sent events: `top` with the top list, `progress` with a query's status and recent
-/// progress, each as JSON; the current top list first.
+/// progress, each as JSON; the current top list and queries first, so a page opened late
+/// shows everything at once.
 async fn events(
     State(state): State<DashboardState>,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
-    let first = SseEvent::default()
-        .event("top")
-        .data(serde_json::to_string(&state.top()).unwrap_or_default());
     let rx = state.subscribe();
+    let mut current = vec![Ok(SseEvent::default()
+        .event("top")
+        .data(serde_json::to_string(&state.top()).unwrap_or_default()))];
+    current.extend(state.queries().iter().map(|q| {
+        Ok(SseEvent::default()
+            .event("progress")
+            .data(serde_json::to_string(q).unwrap_or_default()))
+    }));
     let updates = futures::stream::unfold(rx, |mut rx| async move {
         loop {
             match rx.recv().await {
@@ -142,7 +148,7 @@ async fn events(
             }
         }
     });
-    let stream = futures::StreamExt::chain(futures::stream::once(async { Ok(first) }), updates);
+    let stream = futures::StreamExt::chain(futures::stream::iter(current), updates);
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 

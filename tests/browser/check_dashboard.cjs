@@ -16,12 +16,15 @@ const { chromium } = require("playwright-core");
     await page.goto(url);
     // Bars come from the server-sent events, not from polling.
     await page.waitForSelector("body[data-bars='10']", { timeout: 60000 });
+    // The query's progress reaches the page too (batch id, status, sparklines).
+    await page.waitForFunction(() => document.getElementById("batch").textContent.includes("batch"));
     // The screenshot shows the bars at rest, after Chart.js's transition.
     await page.waitForFunction(() => !Chart.animator.running(Chart.getChart("top")));
     const result = await page.evaluate(() => ({
       topTag: document.body.dataset.topTag,
       bars: Number(document.body.dataset.bars),
       status: document.getElementById("status-text").textContent,
+      batch: document.getElementById("batch").textContent,
     }));
     await page.screenshot({ path: screenshot });
     if (errors.length) throw new Error("page errors: " + errors.join("; "));
