@@ -91,3 +91,68 @@ fn the_demo_page_draws_the_jobs_top_tags_live() {
         .unwrap();
     assert_eq!(demo.wait().unwrap().code(), Some(130));
 }
+
+/// `GET path` on 127.0.0.1:`port`: the response body (HTTP/1.0, so the server closes).
+fn http_get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn submit_with_a_dashboard_shows_its_queries_progress() {
+    let port = free_port();
+    let job = root().join("jobs/hashtag_ranking_demo.toml");
+    let mut submit = Command::new(env!("CARGO_BIN_EXE_kindling"))
+        .args([
+            "submit",
+            job.to_str().unwrap(),
+            "--conf",
+            "sink.trigger=200 ms",
+            "--dashboard",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .env("KINDLING_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = reader_lines(submit.stdout.take().unwrap());
+    let err = reader_lines(submit.stderr.take().unwrap());
+    let line = err.recv_timeout(Duration::from_secs(60)).unwrap();
+    assert_eq!(
+        line,
+        format!("kindling dashboard on http://127.0.0.1:{port}/")
+    );
+    // Two batches printed: the dashboard has their progress (pushed in-process).
+    let mut batches = 0;
+    while batches < 2 {
+        let l = out.recv_timeout(Duration::from_secs(60)).unwrap();
+        if l.starts_with("Batch: ") {
+            batches += 1;
+        }
+    }
+    let queries: serde_json::Value = serde_json::from_str(&http_get(port, "/api/queries")).unwrap();
+    let query = &queries[0];
+    assert_eq!(query["name"], "hashtag_ranking_demo");
+    assert!(
+        !query["recentProgress"].as_array().unwrap().is_empty(),
+        "{query}"
+    );
+    let id = query["id"].as_str().unwrap();
+    let one: serde_json::Value =
+        serde_json::from_str(&http_get(port, &format!("/api/queries/{id}"))).unwrap();
+    assert_eq!(one["id"], id);
+    assert_eq!(http_get(port, "/test"), "success");
+    Command::new("kill")
+        .args(["-INT", &submit.id().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(submit.wait().unwrap().code(), Some(130));
+}
