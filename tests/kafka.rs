@@ -12,7 +12,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::process::{free_port, kindling, reader_lines};
+use common::process::{free_port, kindling, reader_lines, spawn};
 use common::{Compare, compare_output};
 
 /// A broker on its own port, stopped on drop.
@@ -413,22 +413,9 @@ fn try_wait_for(
 /// `kindling submit -` running `job` in the background, stdout and stderr piped (read both,
 /// or the child blocks on a full pipe).
 fn spawn_submit(job: &str, args: &[&str]) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kindling"))
-        .args(["submit", "-"])
-        .args(args)
-        .env("KINDLING_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(job.as_bytes())
-        .unwrap();
-    child
+    let mut all = vec!["submit", "-"];
+    all.extend_from_slice(args);
+    spawn(&all, Some(job.as_bytes()))
 }
 
 fn stop(mut child: Child) {

@@ -108,16 +108,11 @@ impl DashboardState {
         // The watcher ends with the query's progress channel, i.e. with the query handle.
         #[expect(clippy::disallowed_methods)]
         tokio::spawn(async move {
+            // After each batch, and every second for status changes between batches.
             let mut seen = 0;
             loop {
-                let changed =
-                    tokio::time::timeout(Duration::from_secs(1), query.wait_for_batches(seen + 1))
-                        .await;
-                if let Ok(false) = changed {
-                    state.push_query(&query);
-                    break;
-                }
-                if changed.is_ok() {
+                let next = query.wait_for_batches(seen + 1);
+                if let Ok(true) = tokio::time::timeout(Duration::from_secs(1), next).await {
                     seen += 1;
                 }
                 state.push_query(&query);

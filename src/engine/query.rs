@@ -159,7 +159,12 @@ impl StreamingQuery {
 
     /// The progress of the last committed batch.
     pub fn last_progress(&self) -> Option<QueryProgress> {
-        self.shared.recent_progress().pop()
+        self.shared
+            .progress
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .back()
+            .cloned()
     }
 
     /// The progress of up to the last 100 batches, oldest first.

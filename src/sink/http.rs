@@ -144,14 +144,14 @@ pub fn form_body(batches: &[RecordBatch], top: usize) -> Result<String> {
     let mut fields = Vec::with_capacity(schema.fields().len());
     for (i, field) in schema.fields().iter().enumerate() {
         let mut values = Vec::new();
-        'rows: for batch in batches {
-            let column = batch.column(i);
-            for row in 0..column.len() {
-                if values.len() >= top {
-                    break 'rows;
-                }
-                values.push(python_str(column.as_ref(), row)?);
+        for batch in batches {
+            let left = top.saturating_sub(values.len());
+            if left == 0 {
+                break;
             }
+            let column = batch.column(i);
+            let cells = PythonStr::try_new(column.as_ref())?;
+            values.extend((0..column.len().min(left)).map(|row| cells.value(row)));
         }
         let list = python_list_repr(&values);
         fields.push(format!(
@@ -188,33 +188,41 @@ pub fn json_body(batch_id: u64, batches: &[RecordBatch], top: usize) -> Result<S
     Ok(format!("{{\"batchId\":{batch_id},\"rows\":{rows}}}"))
 }
 
-/// Python's `str(v)` of one cell as PySpark hands it over (`None` for NULL).
-fn python_str(array: &dyn Array, row: usize) -> Result<String> {
-    if array.is_null(row) {
-        return Ok("None".to_string());
+/// Python's `str(v)` of the cells of one column as PySpark hands them over (`None` for NULL).
+struct PythonStr<'a> {
+    array: &'a dyn Array,
+    formatter: ArrayFormatter<'a>,
+}
+
+impl<'a> PythonStr<'a> {
+    fn try_new(array: &'a dyn Array) -> Result<Self> {
+        Ok(PythonStr {
+            array,
+            formatter: ArrayFormatter::try_new(array, &FormatOptions::default())?,
+        })
     }
-    Ok(match array.data_type() {
-        DataType::Boolean => {
-            if array.as_boolean().value(row) {
-                "True".to_string()
-            } else {
-                "False".to_string()
-            }
+
+    fn value(&self, row: usize) -> String {
+        let array = self.array;
+        if array.is_null(row) {
+            return "None".to_string();
         }
-        DataType::Float64 => python_float(
-            array
-                .as_primitive::<datafusion::arrow::datatypes::Float64Type>()
-                .value(row),
-        ),
-        DataType::Float32 => python_float(f64::from(
-            array
-                .as_primitive::<datafusion::arrow::datatypes::Float32Type>()
-                .value(row),
-        )),
-        _ => ArrayFormatter::try_new(array, &FormatOptions::default())?
-            .value(row)
-            .to_string(),
-    })
+        match array.data_type() {
+            DataType::Boolean if array.as_boolean().value(row) => "True".to_string(),
+            DataType::Boolean => "False".to_string(),
+            DataType::Float64 => python_float(
+                array
+                    .as_primitive::<datafusion::arrow::datatypes::Float64Type>()
+                    .value(row),
+            ),
+            DataType::Float32 => python_float(f64::from(
+                array
+                    .as_primitive::<datafusion::arrow::datatypes::Float32Type>()
+                    .value(row),
+            )),
+            _ => self.formatter.value(row).to_string(),
+        }
+    }
 }
 
 /// Python's `repr(float)`: the shortest round-trip digits, always with a fraction or exponent.

@@ -6,7 +6,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 
 /// The repository root.
@@ -25,6 +25,14 @@ pub fn free_port() -> u16 {
 /// Runs `kindling ARGS` in the repository root with `stdin` (closed when `None`) and
 /// warnings on stderr; waits for it.
 pub fn kindling(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    spawn(args, stdin)
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("kindling did not finish: {e}"))
+}
+
+/// Starts `kindling ARGS` as [`kindling`] does, stdout and stderr piped (read both, or the
+/// child blocks on a full pipe); `stdin` is written, then closed.
+pub fn spawn(args: &[&str], stdin: Option<&[u8]>) -> Child {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kindling"))
         .current_dir(root())
         .args(args)
@@ -40,8 +48,6 @@ pub fn kindling(args: &[&str], stdin: Option<&[u8]>) -> Output {
     }
     drop(child.stdin.take());
     child
-        .wait_with_output()
-        .unwrap_or_else(|e| panic!("kindling did not finish: {e}"))
 }
 
 /// The lines of `stream` (a child's stdout or stderr), as they come.

@@ -63,6 +63,18 @@ pub(super) struct DataLoss {
     pub reason: String,
 }
 
+impl DataLoss {
+    /// Spark's `PARTITION_OFFSET_CHANGED`: `topic-p` was at `from` and is now at `to`.
+    fn offset_changed(topic: &str, partition: i32, from: i64, to: i64) -> Self {
+        DataLoss {
+            kind: "PARTITION_OFFSET_CHANGED",
+            reason: format!(
+                "Partition {topic}-{partition}'s offset was changed from {from} to {to}."
+            ),
+        }
+    }
+}
+
 /// The consumer of one topic and its buffered records.
 pub(super) struct TopicReader {
     consumer: KafkaConsumer,
@@ -197,13 +209,9 @@ impl TopicReader {
             state.records.clear();
             state.bytes = 0;
             state.caught_up = false;
-            self.buffers.losses.push(DataLoss {
-                kind: "PARTITION_OFFSET_CHANGED",
-                reason: format!(
-                    "Partition {}-{p}'s offset was changed from {from} to {high}.",
-                    self.buffers.topic
-                ),
-            });
+            self.buffers
+                .losses
+                .push(DataLoss::offset_changed(&self.buffers.topic, p, from, high));
             if tolerate {
                 // Spark ends the range at the new latest offset and goes on from there.
                 if let Err(e) = self.seek(p, high) {
@@ -366,13 +374,8 @@ impl Buffers {
                 if offset < state.next {
                     // The client only goes back when the broker reset it: the partition was
                     // recreated or truncated under us.
-                    self.losses.push(DataLoss {
-                        kind: "PARTITION_OFFSET_CHANGED",
-                        reason: format!(
-                            "Partition {topic}-{p}'s offset was changed from {} to {offset}.",
-                            state.next
-                        ),
-                    });
+                    self.losses
+                        .push(DataLoss::offset_changed(topic, p, state.next, offset));
                     state.records.clear();
                     state.bytes = 0;
                     if tolerate {
