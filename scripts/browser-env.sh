@@ -6,6 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 CACHE="${KINDLING_CACHE:-$HOME/.cache/kindling}"
 DIR="$CACHE/browser"
+# Tests run in parallel: one install at a time (apt and npm both fail when raced), and each
+# waiter checks again once it holds the lock.
+mkdir -p "$CACHE"
+(
+flock 9
 if ! command -v chromium >/dev/null 2>&1; then
   echo "browser-env: installing chromium" >&2
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -24,4 +29,5 @@ if [ ! -f "$DIR/node_modules/playwright-core/package.json" ] || ! cmp -s tests/b
   cp tests/browser/package.json "$DIR/package.json"
   (cd "$DIR" && npm install --silent --no-audit --no-fund >&2)
 fi
+) 9>"$CACHE/install.lock"
 echo "$DIR/node_modules"

