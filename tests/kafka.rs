@@ -7,71 +7,14 @@
 mod common;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use common::broker::Broker;
 use common::process::{free_port, kindling, reader_lines, spawn};
 use common::{Compare, compare_output};
-
-/// A broker on its own port, stopped on drop.
-struct Broker {
-    port: u16,
-}
-
-impl Broker {
-    fn start() -> Broker {
-        Broker::start_on("memory")
-    }
-
-    /// A broker whose topics and records survive [`Broker::restart`] (S3 storage).
-    fn start_durable() -> Broker {
-        Broker::start_on("s3")
-    }
-
-    fn start_on(storage: &str) -> Broker {
-        let port = free_port();
-        let out = Command::new(script())
-            .args(["start", &port.to_string(), storage])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "the broker did not start: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Broker { port }
-    }
-
-    fn restart(&self) {
-        let out = Command::new(script())
-            .args(["restart", &self.port.to_string()])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "the broker did not restart: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    fn addr(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = Command::new(script())
-            .args(["stop", &self.port.to_string()])
-            .status();
-    }
-}
-
-fn script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/kafka-broker.sh")
-}
 
 fn ok(out: &Output) -> String {
     assert!(
@@ -82,21 +25,6 @@ fn ok(out: &Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn create_topic(broker: &Broker, topic: &str, partitions: u32) {
-    ok(&kindling(
-        &[
-            "topics",
-            "create",
-            topic,
-            "--partitions",
-            &partitions.to_string(),
-            "--bootstrap-servers",
-            &broker.addr(),
-        ],
-        None,
-    ));
 }
 
 fn produce_lines(broker: &Broker, topic: &str, lines: &str) {
@@ -162,22 +90,11 @@ fn batches(stdout: &str) -> usize {
 #[test]
 fn produced_tweets_rank_exactly_like_the_text_source() {
     let broker = Broker::start();
-    create_topic(&broker, "test", 2);
+    broker.create_topic("test", 2);
     let input =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/spark_complete_allrows/input");
     for part in ["part-00000.txt", "part-00001.txt"] {
-        ok(&kindling(
-            &[
-                "produce",
-                "--bootstrap-servers",
-                &broker.addr(),
-                "--topic",
-                "test",
-                "--file",
-                input.join(part).to_str().unwrap(),
-            ],
-            None,
-        ));
+        broker.produce_file("test", input.join(part).to_str().unwrap());
     }
     // The tutorial job as shipped: console + the foreach_batch hook, here posting to a port
     // where nothing listens (logged, the query goes on) and bounded.
@@ -230,7 +147,7 @@ fn produced_tweets_rank_exactly_like_the_text_source() {
 #[test]
 fn restart_reads_only_new_records_and_offsets_are_sparks() {
     let broker = Broker::start();
-    create_topic(&broker, "events", 1);
+    broker.create_topic("events", 1);
     produce_lines(&broker, "events", "one\ntwo\nthree\n");
     let dir = tempfile::tempdir().unwrap();
     let checkpoint = dir.path().join("cp");
@@ -260,7 +177,7 @@ fn restart_reads_only_new_records_and_offsets_are_sparks() {
 #[test]
 fn starting_offsets_json_and_latest() {
     let broker = Broker::start();
-    create_topic(&broker, "nums", 1);
+    broker.create_topic("nums", 1);
     produce_lines(
         &broker,
         "nums",
@@ -313,7 +230,7 @@ fn starting_offsets_json_and_latest() {
 #[test]
 fn max_offsets_per_trigger_splits_a_backlog_across_partitions() {
     let broker = Broker::start();
-    create_topic(&broker, "backlog", 1);
+    broker.create_topic("backlog", 1);
     produce_lines(
         &broker,
         "backlog",
@@ -338,7 +255,7 @@ fn max_offsets_per_trigger_splits_a_backlog_across_partitions() {
 #[test]
 fn a_topic_created_mid_stream_is_read_from_its_start() {
     let broker = Broker::start();
-    create_topic(&broker, "pat-a", 1);
+    broker.create_topic("pat-a", 1);
     produce_lines(&broker, "pat-a", "a1\n");
     let job = job(
         &broker,
@@ -367,7 +284,7 @@ fn a_topic_created_mid_stream_is_read_from_its_start() {
     let lines = lines_of(&mut child);
     wait_for_line(&lines, "|pat-a|a1   |");
     // Records produced before the new topic is created start it: it is read from offset 0.
-    create_topic(&broker, "pat-b", 1);
+    broker.create_topic("pat-b", 1);
     produce_lines(&broker, "pat-b", "b1\nb2\n");
     wait_for_line(&lines, "|pat-b|b2   |");
     produce_lines(&broker, "pat-a", "a2\n");
@@ -434,7 +351,7 @@ fn sigint(pid: u32) {
 #[test]
 fn fail_on_data_loss_fails_or_skips_like_spark() {
     let broker = Broker::start();
-    create_topic(&broker, "lossy", 1);
+    broker.create_topic("lossy", 1);
     produce_lines(&broker, "lossy", "a\nb\nc\nd\ne\n");
     let dir = tempfile::tempdir().unwrap();
     let job = job(
@@ -461,7 +378,7 @@ fn fail_on_data_loss_fails_or_skips_like_spark() {
         ],
         None,
     ));
-    create_topic(&broker, "lossy", 1);
+    broker.create_topic("lossy", 1);
     produce_lines(&broker, "lossy", "x\ny\n");
     let failed = submit(&job, &["--checkpoint-location", cp]);
     assert_eq!(failed.status.code(), Some(1));
@@ -518,8 +435,8 @@ fn forbidden_and_missing_options_are_refused_with_sparks_messages() {
 #[test]
 fn kafka_sink_round_trip_with_keys_tombstones_and_large_values() {
     let broker = Broker::start();
-    create_topic(&broker, "words", 1);
-    create_topic(&broker, "upper", 1);
+    broker.create_topic("words", 1);
+    broker.create_topic("upper", 1);
     let big = "x".repeat(1_100_000);
     let mut input = format!("alpha\nnull\nbeta\n{big}\n\u{00e9}t\u{00e9}\n\n").into_bytes();
     input.extend_from_slice(b"\xff\xfeok\n");
@@ -564,8 +481,8 @@ fn kafka_sink_round_trip_with_keys_tombstones_and_large_values() {
 #[test]
 fn topics_are_created_listed_and_deleted() {
     let broker = Broker::start();
-    create_topic(&broker, "alpha", 3);
-    create_topic(&broker, "beta", 1);
+    broker.create_topic("alpha", 3);
+    broker.create_topic("beta", 1);
     let listed = ok(&kindling(
         &["topics", "list", "--bootstrap-servers", &broker.addr()],
         None,
@@ -618,7 +535,7 @@ fn topics_are_created_listed_and_deleted() {
 #[test]
 fn a_broker_restart_mid_stream_loses_and_duplicates_nothing() {
     let broker = Broker::start_durable();
-    create_topic(&broker, "steady", 2);
+    broker.create_topic("steady", 2);
     produce_lines(
         &broker,
         "steady",
@@ -676,7 +593,7 @@ fn a_missing_topic_is_named_and_read_once_it_exists() {
         },
         "the missing-topic warning",
     );
-    create_topic(&broker, "later", 1);
+    broker.create_topic("later", 1);
     produce_lines(&broker, "later", "hello\n");
     wait_for_line(&out, "|hello|");
     stop(child);
@@ -685,7 +602,7 @@ fn a_missing_topic_is_named_and_read_once_it_exists() {
 #[test]
 fn a_batch_replayed_after_a_crash_reads_the_same_records() {
     let broker = Broker::start();
-    create_topic(&broker, "replay", 2);
+    broker.create_topic("replay", 2);
     produce_lines(
         &broker,
         "replay",
@@ -739,7 +656,7 @@ fn a_batch_replayed_after_a_crash_reads_the_same_records() {
 async fn progress_reports_lag_and_the_group_sees_committed_offsets() {
     use rdkafka::consumer::{BaseConsumer, Consumer};
     let broker = Broker::start();
-    create_topic(&broker, "lag", 1);
+    broker.create_topic("lag", 1);
     produce_lines(
         &broker,
         "lag",
@@ -792,7 +709,7 @@ async fn progress_reports_lag_and_the_group_sees_committed_offsets() {
 #[test]
 fn min_offsets_per_trigger_waits_for_enough_records() {
     let broker = Broker::start();
-    create_topic(&broker, "trickle", 1);
+    broker.create_topic("trickle", 1);
     let job = job(
         &broker,
         &[
@@ -830,8 +747,8 @@ fn min_offsets_per_trigger_waits_for_enough_records() {
 #[test]
 fn the_sink_writes_topic_partition_and_headers_columns() {
     let broker = Broker::start();
-    create_topic(&broker, "hsrc", 1);
-    create_topic(&broker, "hdst", 2);
+    broker.create_topic("hsrc", 1);
+    broker.create_topic("hdst", 2);
     produce_lines(&broker, "hsrc", "one\ntwo\n");
     let dir = tempfile::tempdir().unwrap();
     let writer = format!(
