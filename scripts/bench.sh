@@ -3,3 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo bench --locked --bench hashtag >/dev/null
+cargo bench --locked --bench repl_startup >/dev/null

@@ -10,7 +10,8 @@
 //! → `commits/<id>` is written → a [`QueryProgress`] is published.
 //!
 //! [`job`] reads and validates job files; [`Session`] starts queries from them, or from the
-//! PySpark-shaped [`dataframe`] API; [`cli`] is the thin `kindling` command on top.
+//! PySpark-shaped [`dataframe`] API; [`repl`] is the interactive shell over the same session;
+//! [`cli`] is the thin `kindling` command on top.
 
 pub mod cli;
 pub mod dashboard;
@@ -20,6 +21,7 @@ pub mod error;
 pub mod job;
 pub mod kafka;
 pub mod options;
+pub mod repl;
 pub mod session;
 pub mod sink;
 pub mod source;

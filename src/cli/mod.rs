@@ -3,6 +3,7 @@
 
 pub mod dashboard;
 pub mod produce;
+pub mod repl;
 pub mod submit;
 pub mod topics;
 
@@ -22,6 +23,8 @@ pub struct Cli {
 pub enum Command {
     /// Run a streaming job file, like spark-submit.
     Submit(submit::SubmitArgs),
+    /// An interactive shell for ad-hoc stream queries (or a script runner with -c / -f).
+    Repl(repl::ReplArgs),
     /// Send records to a Kafka topic: synthetic tweets, or the lines of a file.
     Produce(produce::ProduceArgs),
     /// Create, list or delete Kafka topics.
@@ -37,6 +40,7 @@ pub enum Command {
 pub async fn run(cli: Cli) -> u8 {
     let result = match cli.command {
         Command::Submit(args) => submit::run(args).await,
+        Command::Repl(args) => repl::run(args).await,
         Command::Produce(args) => produce::run(args).await,
         Command::Topics(args) => topics::run(args).await,
         Command::Dashboard(args) => dashboard::run_dashboard(args).await,

@@ -28,7 +28,7 @@ impl DataStreamReader {
         }
     }
 
-    /// The source format: `text`, `tweets`, `rate` (and `kafka` once it lands).
+    /// The source format: `text`, `tweets`, `rate` or `kafka`.
     pub fn format(mut self, format: &str) -> Self {
         self.format = format.to_string();
         self

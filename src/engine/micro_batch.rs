@@ -60,8 +60,7 @@ impl MicroBatchExecution {
             Ok(()) => "Stopped".to_string(),
             Err(e) => format!("Terminated with exception: {e}"),
         };
-        self.shared
-            .set_status(QueryStatus::new(&message, false, false));
+        self.shared.finish(QueryStatus::new(&message, false, false));
         result
     }
 

@@ -21,6 +21,8 @@ pub(crate) struct QueryShared {
     progress: Mutex<VecDeque<QueryProgress>>,
     /// The number of batches committed so far, for waiters.
     committed: watch::Sender<u64>,
+    /// False once the query has stopped, finished or failed.
+    active: std::sync::atomic::AtomicBool,
 }
 
 impl QueryShared {
@@ -29,7 +31,23 @@ impl QueryShared {
             status: Mutex::new(QueryStatus::new("Initializing sources", false, false)),
             progress: Mutex::new(VecDeque::new()),
             committed: watch::Sender::new(0),
+            active: std::sync::atomic::AtomicBool::new(true),
         })
+    }
+
+    /// Records the final status of a query that has ended.
+    pub(crate) fn finish(&self, status: QueryStatus) {
+        self.set_status(status);
+        self.active
+            .store(false, std::sync::atomic::Ordering::Release);
+    }
+
+    fn is_active(&self) -> bool {
+        self.active.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    fn batches_committed(&self) -> u64 {
+        *self.committed.borrow()
     }
 
     pub(crate) fn set_status(&self, status: QueryStatus) {
@@ -155,6 +173,17 @@ impl StreamingQuery {
     /// What the query is doing now.
     pub fn status(&self) -> QueryStatus {
         self.shared.status()
+    }
+
+    /// Whether the query is still running (Spark's `isActive`): false once it stopped,
+    /// finished its bounded trigger or failed.
+    pub fn is_active(&self) -> bool {
+        self.shared.is_active()
+    }
+
+    /// Batches committed by this run so far.
+    pub fn batches_committed(&self) -> u64 {
+        self.shared.batches_committed()
     }
 
     /// The progress of the last committed batch.

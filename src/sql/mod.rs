@@ -8,6 +8,7 @@ pub mod naming;
 pub mod planner;
 pub mod rewrite;
 pub mod steps;
+pub mod types;
 
 use datafusion::execution::SessionStateBuilder;
 use datafusion::logical_expr::LogicalPlan;
