@@ -693,7 +693,8 @@ mod tests {
             .map(|i| vec![format!("row {i}"), "x".repeat(30)])
             .collect();
         let table = text_table(&["a", "b"], &rows);
-        assert_eq!(table.lines().count(), 25 + 4);
+        assert_eq!(table.lines().count(), 25 + 4 + 1);
+        assert!(table.ends_with("+\n\n"), "a blank line follows: {table}");
         assert!(
             table.contains(&format!("|row 0 |{}|", "x".repeat(30))),
             "{table}"
