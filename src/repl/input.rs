@@ -1,7 +1,7 @@
 //! [`InputBuffer`]: turns lines typed (or read from a script) into complete statements. SQL
 //! ends at a `;` outside quotes and comments; a line starting with `\` is a whole command.
 
-use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer, Whitespace};
+use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
 
 use crate::sql::dialect::SparkDialect;
 
@@ -62,14 +62,22 @@ fn split_statements(text: &str) -> (Vec<String>, String) {
     };
     let mut complete = Vec::new();
     let mut current = String::new();
+    // Whether `current` holds more than whitespace and comments.
+    let mut has_content = false;
     for token in tokens {
-        if token == Token::SemiColon {
-            if !is_blank(&current) {
-                complete.push(current.trim().to_string());
+        match token {
+            Token::SemiColon => {
+                if has_content {
+                    complete.push(current.trim().to_string());
+                }
+                current.clear();
+                has_content = false;
             }
-            current.clear();
-        } else {
-            current.push_str(&token.to_string());
+            Token::Whitespace(_) => current.push_str(&token.to_string()),
+            other => {
+                has_content = true;
+                current.push_str(&other.to_string());
+            }
         }
     }
     (complete, current)
@@ -87,24 +95,6 @@ pub fn is_blank(text: &str) -> bool {
         Ok(tokens) => tokens.iter().all(|t| matches!(t, Token::Whitespace(_))),
         Err(_) => false,
     }
-}
-
-/// True when `text` holds comments and nothing else that would run.
-pub fn only_comments(text: &str) -> bool {
-    is_blank(text)
-        && Tokenizer::new(&SparkDialect, text)
-            .with_unescape(false)
-            .tokenize()
-            .is_ok_and(|tokens| {
-                tokens.iter().any(|t| {
-                    matches!(
-                        t,
-                        Token::Whitespace(
-                            Whitespace::SingleLineComment { .. } | Whitespace::MultiLineComment(_)
-                        )
-                    )
-                })
-            })
 }
 
 #[cfg(test)]
@@ -152,11 +142,9 @@ mod tests {
     }
 
     #[test]
-    fn blank_and_comment_only_text() {
+    fn blank_text_is_whitespace_and_comments() {
         assert!(is_blank("  \n -- x\n /* y */ "));
         assert!(!is_blank("SELECT 1"));
         assert!(!is_blank("'open"));
-        assert!(only_comments("-- x"));
-        assert!(!only_comments("  "));
     }
 }

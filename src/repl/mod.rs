@@ -148,7 +148,10 @@ impl Shell {
             if !query.is_active() && self.reported.insert(name.clone()) {
                 let status = query.status().message;
                 let batches = query.batches_committed();
-                eprintln!("query {name} ended after {batches} batches: {status}");
+                eprintln!(
+                    "query {name} ended after {batches} {}: {status}",
+                    plural(batches, "batch", "batches")
+                );
             }
         }
     }
@@ -191,9 +194,10 @@ impl Shell {
             .iter()
             .map(|(n, v)| (n.clone(), Arc::clone(&v.schema)))
             .collect();
-        for name in self.session.memory_tables().names() {
-            if let Some(t) = self.session.memory_tables().get(&name) {
-                out.push((name, t.schema));
+        let memory = self.session.memory_tables();
+        for name in memory.names() {
+            if let Some(schema) = memory.schema(&name) {
+                out.push((name, schema));
             }
         }
         out
@@ -246,14 +250,7 @@ impl Shell {
         view: &str,
         format: &str,
     ) -> Result<QueryPlan> {
-        let Some(source) = self.views.get(view) else {
-            return Err(Error::Sql {
-                job: JOB.to_string(),
-                message: crate::sql::errors::spark_message(&DataFusionError::Plan(format!(
-                    "table '{view}' not found"
-                ))),
-            });
-        };
+        let source = self.views.get(view).ok_or_else(|| not_found(view))?;
         let options = if format == "console" {
             Options::from_pairs(
                 "sink 'console'",
@@ -348,8 +345,7 @@ impl Shell {
         let schema = self
             .session
             .memory_tables()
-            .get(name)
-            .map(|t| t.schema)
+            .schema(name)
             .ok_or_else(|| usage(format!("query '{name}' has no memory table")))?;
         self.ctx.deregister_table(name)?;
         self.ctx.register_table(
@@ -405,7 +401,7 @@ impl Shell {
         replace: bool,
     ) -> Result<()> {
         let taken =
-            self.views.contains_key(name) || self.session.memory_tables().get(name).is_some();
+            self.views.contains_key(name) || self.session.memory_tables().schema(name).is_some();
         if taken && !replace {
             return Err(usage(format!(
                 "[TEMP_TABLE_OR_VIEW_ALREADY_EXISTS] Cannot create the temporary view `{name}` because it already exists. Choose a different name, drop or replace the existing view (CREATE OR REPLACE TEMPORARY VIEW)"
@@ -422,12 +418,7 @@ impl Shell {
         if self.views.remove(name).is_some() {
             self.ctx.deregister_table(name)?;
         } else if !if_exists {
-            return Err(Error::Sql {
-                job: JOB.to_string(),
-                message: crate::sql::errors::spark_message(&DataFusionError::Plan(format!(
-                    "table '{name}' not found"
-                ))),
-            });
+            return Err(not_found(name));
         }
         Ok(())
     }
@@ -487,12 +478,7 @@ impl Shell {
             .into_iter()
             .find(|(n, _)| n == name)
             .map(|(_, s)| s)
-            .ok_or_else(|| Error::Sql {
-                job: JOB.to_string(),
-                message: crate::sql::errors::spark_message(&DataFusionError::Plan(format!(
-                    "table '{name}' not found"
-                ))),
-            })?;
+            .ok_or_else(|| not_found(name))?;
         let rows: Vec<Vec<String>> = schema
             .fields()
             .iter()
@@ -552,8 +538,8 @@ impl Shell {
         let mut out = String::new();
         let (ctx, logical) = match &query.stream {
             Some(view) => {
-                let plan = self.streaming_plan(JOB, query, view, "console")?;
-                let input = self.session.open_source(&plan.source)?;
+                let source = self.views.get(view).ok_or_else(|| not_found(view))?;
+                let input = self.session.open_source(&source.plan)?;
                 let logical = crate::sql::plan_query(&input.ctx, &query.sql, JOB).await?;
                 let mode = self.settings.output_mode.as_str();
                 let verdict = match output_mode::check(&logical, self.settings.output_mode) {
@@ -584,6 +570,11 @@ impl Shell {
         ));
         Ok(out)
     }
+}
+
+/// Spark's `[TABLE_OR_VIEW_NOT_FOUND]` for a name the shell does not know.
+fn not_found(name: &str) -> Error {
+    query_error(DataFusionError::Plan(format!("table '{name}' not found")))
 }
 
 fn usage(message: impl Into<String>) -> Error {

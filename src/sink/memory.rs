@@ -40,6 +40,15 @@ impl MemoryTables {
             .cloned()
     }
 
+    /// The schema of table `name`, if a memory sink created it (without copying its rows).
+    pub fn schema(&self, name: &str) -> Option<SchemaRef> {
+        self.tables
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .map(|t| Arc::clone(&t.schema))
+    }
+
     /// The names of all memory tables.
     pub fn names(&self) -> Vec<String> {
         let mut names: Vec<String> = self
