@@ -55,6 +55,16 @@ impl Dialect for SparkDialect {
     fn supports_bang_not_operator(&self) -> bool {
         true
     }
+
+    /// `CAST(x AS LONG)`.
+    fn supports_long_type_as_bigint(&self) -> bool {
+        true
+    }
+
+    /// `posexplode(a) AS (p, c)`: one alias per column of a generator.
+    fn supports_select_item_multi_column_alias(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]

@@ -25,6 +25,11 @@ pub fn spark_message(err: &DataFusionError) -> String {
                 .collect();
             unresolved_column(&field.name, candidates)
         }
+        // kindling's own errors in Spark's words (`[ERROR_CLASS] ...`), without
+        // DataFusion's prefix.
+        DataFusionError::Plan(msg) | DataFusionError::Execution(msg) if msg.starts_with('[') => {
+            msg.clone()
+        }
         DataFusionError::Plan(msg) => {
             if let Some(rest) = msg.strip_prefix("Invalid function '") {
                 let name = rest.split('\'').next().unwrap_or_default();

@@ -1,9 +1,12 @@
 //! The Spark SQL front end: a DataFusion session configured for Spark's semantics, with Spark's
 //! functions registered, and [`plan_query`], which parses, rewrites and plans a job's SQL.
 
+pub mod decimal;
 pub mod dialect;
 pub mod errors;
 pub mod functions;
+pub mod generators;
+pub mod lateral_view;
 pub mod naming;
 pub mod planner;
 pub mod rewrite;
@@ -28,6 +31,8 @@ pub fn new_session() -> Result<SessionContext> {
         .with_batch_size(8192);
     let options = config.options_mut();
     options.sql_parser.default_null_ordering = "nulls_min".to_string();
+    // `1.5` is DECIMAL(2,1) in Spark (`1.5E2` stays a double: see rewrite).
+    options.sql_parser.parse_float_as_decimal = true;
     options.optimizer.enable_dynamic_filter_pushdown = false;
     options.optimizer.enable_topk_dynamic_filter_pushdown = false;
     options.optimizer.enable_join_dynamic_filter_pushdown = false;
@@ -83,7 +88,11 @@ pub async fn plan_query(ctx: &SessionContext, sql: &str, job: &str) -> Result<Lo
                     "a streaming query must be a SELECT, found: {inner}"
                 )));
             }
-            rewrite::rewrite_statement(inner);
+            lateral_view::rewrite(inner);
+            generators::expand(ctx, inner)
+                .await
+                .map_err(|e| sql_err(errors::spark_message(&e)))?;
+            rewrite::rewrite_statement(inner).map_err(|e| sql_err(errors::spark_message(&e)))?;
         }
         other => {
             return Err(sql_err(format!(
@@ -96,52 +105,7 @@ pub async fn plan_query(ctx: &SessionContext, sql: &str, job: &str) -> Result<Lo
         .statement_to_plan(statement)
         .await
         .map_err(|e| sql_err(errors::spark_message(&e)))?;
-    let plan = rewrite_binary_casts(ctx, plan).map_err(|e| sql_err(errors::spark_message(&e)))?;
-    rename_inline_columns(plan).map_err(|e| sql_err(errors::spark_message(&e)))
-}
-
-/// `inline(array<struct>)` is planned as DataFusion's recursive unnest, whose columns are
-/// named `UNNEST(<expr>).<field>`; Spark names them `<field>`.
-fn rename_inline_columns(plan: LogicalPlan) -> datafusion::error::Result<LogicalPlan> {
-    use datafusion::common::tree_node::Transformed;
-    use datafusion::logical_expr::{Projection, expr::Alias};
-    plan.transform_up_with_subqueries(|node| {
-        let LogicalPlan::Projection(projection) = &node else {
-            return Ok(Transformed::no(node));
-        };
-        let mut changed = false;
-        let exprs: Vec<_> = projection
-            .expr
-            .iter()
-            .map(|e| {
-                let name = e.schema_name().to_string();
-                match name
-                    .strip_prefix("UNNEST(")
-                    .and_then(|n| n.rsplit_once(")."))
-                {
-                    Some((_, field)) if !field.contains(')') => {
-                        changed = true;
-                        let inner = match e {
-                            datafusion::logical_expr::Expr::Alias(Alias { expr, .. }) => {
-                                (**expr).clone()
-                            }
-                            other => other.clone(),
-                        };
-                        inner.alias(field)
-                    }
-                    _ => e.clone(),
-                }
-            })
-            .collect();
-        if !changed {
-            return Ok(Transformed::no(node));
-        }
-        let input = std::sync::Arc::clone(&projection.input);
-        Ok(Transformed::yes(LogicalPlan::Projection(
-            Projection::try_new(exprs, input)?,
-        )))
-    })
-    .map(|t| t.data)
+    rewrite_binary_casts(ctx, plan).map_err(|e| sql_err(errors::spark_message(&e)))
 }
 
 /// Replaces `CAST(<binary> AS STRING)` with [`functions::binary_to_string`], which decodes

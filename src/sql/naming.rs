@@ -38,6 +38,17 @@ pub fn sql(expr: &Expr) -> String {
         Expr::Nested(inner) => sql(inner),
         Expr::Value(v) => match &v.value {
             Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => s.clone(),
+            // A double literal prints as Java prints the double.
+            Value::Number(n, _) if super::rewrite::is_exponent_literal(&v.value) => {
+                match n.parse::<f64>() {
+                    Ok(x) => {
+                        let mut text = String::new();
+                        crate::sink::pretty::java_double(x, &mut text);
+                        text
+                    }
+                    Err(_) => n.clone(),
+                }
+            }
             Value::Number(n, _) => n.to_string(),
             Value::Boolean(b) => b.to_string(),
             Value::Null => "NULL".to_string(),
@@ -49,6 +60,11 @@ pub fn sql(expr: &Expr) -> String {
             op => format!("({} {} {})", sql(left), op, sql(right)),
         },
         Expr::UnaryOp { op, expr } => match op {
+            // Spark's parser folds the sign into a number.
+            UnaryOperator::Minus if matches!(&**expr, Expr::Value(v) if matches!(v.value, Value::Number(..))) =>
+            {
+                format!("-{}", sql(expr))
+            }
             UnaryOperator::Minus => format!("(- {})", sql(expr)),
             UnaryOperator::Not => format!("(NOT {})", sql(expr)),
             UnaryOperator::Plus => sql(expr),
@@ -166,6 +182,9 @@ pub fn sql(expr: &Expr) -> String {
             // Spark prints the defaults its functions fill in.
             if name == "split" && args.len() == 2 {
                 args.push("-1".to_string());
+            }
+            if (name == "round" || name == "bround") && args.len() == 1 {
+                args.push("0".to_string());
             }
             let prefix = if distinct { "DISTINCT " } else { "" };
             format!("{name}({prefix}{})", args.join(", "))

@@ -1,15 +1,23 @@
 //! [`SparkExprPlanner`]: Spark's operator semantics where DataFusion's differ, decided with
 //! the operand types at planning time: `/` between integers divides as doubles (`5 / 2` is
-//! `2.5`), and `array[i]` counts from 0, as Spark does.
+//! `2.5`), decimal arithmetic has Spark's result types ([`super::decimal`]), and `array[i]`
+//! counts from 0 and fails out of bounds, as Spark does.
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::DFSchema;
 use datafusion::error::Result;
+use datafusion::logical_expr::GetFieldAccess;
 use datafusion::logical_expr::planner::{
     ExprPlanner, PlannerResult, RawBinaryExpr, RawFieldAccessExpr,
 };
-use datafusion::logical_expr::{Expr, ExprSchemable, cast};
-use datafusion::logical_expr::{GetFieldAccess, lit};
+use datafusion::logical_expr::{Expr, ExprSchemable, Operator, cast};
+
+use super::functions::array_get::{Access, SparkArrayGet};
+use super::functions::divisor::{Division, KindlingDivisor};
+
+fn divisor_check(division: Division) -> datafusion::logical_expr::ScalarUDF {
+    datafusion::logical_expr::ScalarUDF::from(KindlingDivisor::new(division))
+}
 use datafusion::sql::sqlparser::ast::BinaryOperator;
 
 /// Plans binary operators with Spark's semantics.
@@ -22,20 +30,41 @@ impl ExprPlanner for SparkExprPlanner {
         expr: RawBinaryExpr,
         schema: &DFSchema,
     ) -> Result<PlannerResult<RawBinaryExpr>> {
-        if expr.op == BinaryOperator::Divide {
-            let left = expr.left.get_type(schema)?;
-            let right = expr.right.get_type(schema)?;
-            if is_integer_or_null(&left) && is_integer_or_null(&right) {
-                return Ok(PlannerResult::Planned(Expr::BinaryExpr(
-                    datafusion::logical_expr::BinaryExpr::new(
-                        Box::new(cast(expr.left, DataType::Float64)),
-                        datafusion::logical_expr::Operator::Divide,
-                        Box::new(cast(expr.right, DataType::Float64)),
-                    ),
-                )));
-            }
+        let op = match expr.op {
+            BinaryOperator::Plus => Operator::Plus,
+            BinaryOperator::Minus => Operator::Minus,
+            BinaryOperator::Multiply => Operator::Multiply,
+            BinaryOperator::Divide => Operator::Divide,
+            BinaryOperator::Modulo => Operator::Modulo,
+            _ => return Ok(PlannerResult::Original(expr)),
+        };
+        let left = expr.left.get_type(schema)?;
+        let right = expr.right.get_type(schema)?;
+        // Spark's ANSI mode fails a division by zero, of doubles too.
+        let guard = |divisor: Expr| match op {
+            Operator::Divide => divisor_check(Division::Divide).call(vec![divisor]),
+            Operator::Modulo => divisor_check(Division::Remainder).call(vec![divisor]),
+            _ => divisor,
+        };
+        if let Some(planned) =
+            super::decimal::plan(&expr.left, &left, op, &expr.right, &right, &guard)
+        {
+            return Ok(PlannerResult::Planned(planned));
         }
-        Ok(PlannerResult::Original(expr))
+        let (l, r) =
+            if op == Operator::Divide && is_integer_or_null(&left) && is_integer_or_null(&right) {
+                (
+                    cast(expr.left, DataType::Float64),
+                    cast(expr.right, DataType::Float64),
+                )
+            } else if matches!(op, Operator::Divide | Operator::Modulo) {
+                (expr.left, expr.right)
+            } else {
+                return Ok(PlannerResult::Original(expr));
+            };
+        Ok(PlannerResult::Planned(Expr::BinaryExpr(
+            datafusion::logical_expr::BinaryExpr::new(Box::new(l), op, Box::new(guard(r))),
+        )))
     }
 
     fn plan_field_access(
@@ -49,10 +78,12 @@ impl ExprPlanner for SparkExprPlanner {
                 DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(_, _)
             )
         {
-            // Spark's subscript is 0-based; DataFusion's array_element is 1-based.
-            let index = (**key).clone() + lit(1i64);
+            // Spark's subscript is 0-based and fails out of bounds; DataFusion's
+            // array_element is 1-based and gives NULL.
+            let udf =
+                datafusion::logical_expr::ScalarUDF::from(SparkArrayGet::new(Access::Subscript));
             return Ok(PlannerResult::Planned(
-                datafusion::functions_nested::extract::array_element(expr.expr.clone(), index),
+                udf.call(vec![expr.expr.clone(), (**key).clone()]),
             ));
         }
         Ok(PlannerResult::Original(expr))

@@ -1,22 +1,27 @@
-//! Spark SQL syntax DataFusion lacks, rewritten on the parsed AST before planning: the
-//! generator `explode(x)` becomes DataFusion's `unnest(x)`, named `col` as Spark names it, and
-//! every other unaliased SELECT item gets the name Spark prints for it ([`super::naming`]),
+//! Spark SQL syntax DataFusion lacks, rewritten on the parsed AST before planning (after the
+//! typed generator expansion of [`super::generators`]): every unaliased SELECT item gets the
+//! name Spark prints for it ([`super::naming`]),
 //! `a RLIKE b` becomes `regexp_like(a, b)`, `regexp_replace` replaces every match as Spark's
 //! does, literal Java regex patterns are translated to Rust's syntax, and the `BINARY` type is
 //! DataFusion's `BYTEA`.
 
 use std::ops::ControlFlow;
 
+use datafusion::error::DataFusionError;
+
 use datafusion::sql::sqlparser::ast::{
-    AccessExpr, DataType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
-    FunctionArguments, Ident, ObjectName, Query, SelectItem, SetExpr, Statement, UnaryOperator,
-    Value, VisitMut, VisitorMut,
+    AccessExpr, CastKind, DataType, ExactNumberInfo, Expr, Function, FunctionArg, FunctionArgExpr,
+    FunctionArgumentList, FunctionArguments, Ident, ObjectName, Query, SelectItem, SetExpr,
+    Statement, UnaryOperator, Value, VisitMut, VisitorMut,
 };
 
-/// Applies every rewrite to `statement` in place.
-pub fn rewrite_statement(statement: &mut Statement) {
-    let _ = statement.visit(&mut SparkRewriter);
+/// Applies every rewrite to `statement` in place (after [`super::generators::expand`]).
+pub fn rewrite_statement(statement: &mut Statement) -> Result<(), DataFusionError> {
+    if let ControlFlow::Break(e) = statement.visit(&mut SparkRewriter) {
+        return Err(e);
+    }
     preserve_alias_case(statement);
+    Ok(())
 }
 
 /// Spark resolves names case-insensitively but keeps an alias's case in the output;
@@ -95,17 +100,16 @@ fn function_name(expr: &Expr) -> Option<String> {
 }
 
 impl VisitorMut for SparkRewriter {
-    type Break = ();
+    type Break = DataFusionError;
 
     fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<Self::Break> {
-        // Spark's generators in the SELECT list: `explode` (output `col`), `explode_outer`,
-        // `posexplode` and `posexplode_outer` (outputs `pos`, `col`), as DataFusion unnests.
         if let SetExpr::Select(select) = query.body.as_mut() {
-            let mut items = Vec::with_capacity(select.projection.len());
-            for item in select.projection.drain(..) {
-                items.extend(expand_generator(item));
+            // Generators that [`super::generators::expand`] could not reach (in expression
+            // subqueries) are expanded without their argument's type, as arrays.
+            if let Err(e) = super::generators::expand_items(select, None) {
+                return ControlFlow::Break(e);
             }
-            select.projection = items;
+            name_items(select);
         }
         ControlFlow::Continue(())
     }
@@ -184,91 +188,50 @@ impl VisitorMut for SparkRewriter {
             Expr::Cast { data_type, .. } if matches!(data_type, DataType::Binary(_)) => {
                 *data_type = DataType::Bytea;
             }
+            // `1.5E2` is a double in Spark; other fractional literals are decimals.
+            Expr::Value(v) if is_exponent_literal(&v.value) => {
+                *expr = Expr::Cast {
+                    kind: CastKind::Cast,
+                    expr: Box::new(Expr::value(Value::SingleQuotedString(v.value.to_string()))),
+                    data_type: DataType::Double(ExactNumberInfo::None),
+                    array: false,
+                    format: None,
+                };
+            }
             _ => {}
         }
         ControlFlow::Continue(())
     }
 }
 
-/// Rewrites one SELECT item: a generator becomes its `unnest` columns, any other unaliased
-/// expression gets Spark's name for it.
-fn expand_generator(item: SelectItem) -> Vec<SelectItem> {
-    let (expr, alias) = match item {
-        SelectItem::UnnamedExpr(expr) => (expr, None),
-        SelectItem::ExprWithAlias { expr, alias } => (expr, Some(alias)),
-        other => return vec![other],
-    };
-    let name = function_name(&expr);
-    let arg = match &expr {
-        Expr::Function(f) => match &f.args {
-            FunctionArguments::List(list) if list.args.len() == 1 => match &list.args[0] {
-                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
-                _ => None,
-            },
-            _ => None,
-        },
-        _ => None,
-    };
-    let quoted = |n: &str| Ident::with_quote('"', n);
-    let outer = |e: Expr| call(super::functions::outer::NAME, vec![e]);
-    let unnest = |e: Expr| call("unnest", vec![e]);
-    let positions = |e: Expr| {
-        call(
-            "range",
-            vec![
-                Expr::value(Value::Number("0".into(), false)),
-                call("cardinality", vec![e]),
-            ],
-        )
-    };
-    match (name.as_deref(), arg) {
-        // Spark's inline(array<struct>): one row per element, one column per field; the
-        // columns are renamed to the field names after planning (super::rename_inline_columns).
-        (Some("inline"), Some(arg)) if alias.is_none() => {
-            vec![SelectItem::UnnamedExpr(unnest(unnest(arg)))]
+/// Whether `value` is a number written with an exponent (`1.5E2`, `1e-3`).
+pub(super) fn is_exponent_literal(value: &Value) -> bool {
+    matches!(value, Value::Number(n, _) if n.contains(['e', 'E']))
+}
+
+/// Gives every unaliased SELECT item the name Spark prints for it.
+fn name_items(select: &mut datafusion::sql::sqlparser::ast::Select) {
+    for item in select.projection.iter_mut() {
+        let SelectItem::UnnamedExpr(expr) = item else {
+            continue;
+        };
+        // DataFusion names the columns of a struct unnest itself.
+        if function_name(expr).as_deref() == Some("unnest") {
+            continue;
         }
-        (Some("explode_outer"), Some(arg)) => vec![SelectItem::ExprWithAlias {
-            expr: unnest(outer(arg)),
-            alias: alias.unwrap_or_else(|| quoted("col")),
-        }],
-        (Some("posexplode"), Some(arg)) if alias.is_none() => vec![
-            SelectItem::ExprWithAlias {
-                expr: unnest(positions(arg.clone())),
-                alias: quoted("pos"),
-            },
-            SelectItem::ExprWithAlias {
-                expr: unnest(arg),
-                alias: quoted("col"),
-            },
-        ],
-        (Some("posexplode_outer"), Some(arg)) if alias.is_none() => vec![
-            SelectItem::ExprWithAlias {
-                expr: unnest(outer(positions(arg.clone()))),
-                alias: quoted("pos"),
-            },
-            SelectItem::ExprWithAlias {
-                expr: unnest(outer(arg)),
-                alias: quoted("col"),
-            },
-        ],
-        _ => match alias {
-            Some(alias) => vec![SelectItem::ExprWithAlias { expr, alias }],
-            None => {
-                let spark_name = if name.as_deref() == Some("explode") {
-                    Some("col".to_string())
-                } else {
-                    super::naming::spark_column_name(&expr)
-                };
-                match spark_name {
-                    // Quoted, so the name keeps its case and punctuation.
-                    Some(n) => vec![SelectItem::ExprWithAlias {
-                        expr,
-                        alias: quoted(&n),
-                    }],
-                    None => vec![SelectItem::UnnamedExpr(expr)],
-                }
-            }
-        },
+        let name = if function_name(expr).as_deref() == Some("explode") {
+            // A generator nested where it cannot be typed.
+            Some("col".to_string())
+        } else {
+            super::naming::spark_column_name(expr)
+        };
+        if let Some(name) = name {
+            // Quoted, so the name keeps its case and punctuation.
+            *item = SelectItem::ExprWithAlias {
+                expr: expr.clone(),
+                alias: Ident::with_quote('"', name),
+            };
+        }
     }
 }
 
@@ -312,7 +275,8 @@ fn translate_regex_literals(expr: &mut Expr) {
     }
 }
 
-fn call(name: &str, args: Vec<Expr>) -> Expr {
+/// A call of function `name` with `args`.
+pub(super) fn call(name: &str, args: Vec<Expr>) -> Expr {
     Expr::Function(Function {
         name: ObjectName::from(vec![Ident::new(name)]),
         uses_odbc_syntax: false,
@@ -346,7 +310,7 @@ mod tests {
             "SELECT explode(split(v, ' ')), EXPLODE(a) AS t FROM (SELECT explode(b) FROM x)",
         )
         .unwrap();
-        rewrite_statement(&mut stmts[0]);
+        rewrite_statement(&mut stmts[0]).unwrap();
         assert_eq!(
             stmts[0].to_string(),
             "SELECT unnest(split(v, ' ')) AS \"col\", unnest(a) AS t FROM (SELECT unnest(b) AS \"col\" FROM x)"

@@ -1,19 +1,24 @@
 //! Spark SQL functions that neither DataFusion nor `datafusion-spark` provide with Spark's
 //! behaviour, one `Spark<Fn>` UDF per file, and [`register_spark_functions`].
 
+pub mod array_get;
+pub mod avg;
 pub mod binary_to_string;
 pub mod date_format;
 pub mod ddl;
+pub mod divisor;
 pub mod element_at;
 pub mod from_json;
 pub mod java_regex;
 pub mod java_time;
 pub mod outer;
 pub mod regexp_extract;
+pub mod round;
 pub mod size;
 pub mod split;
 pub mod to_json;
 pub mod to_timestamp;
+pub mod type_of;
 
 use std::sync::Arc;
 
@@ -21,19 +26,40 @@ use datafusion::arrow::array::ArrayRef;
 use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 use datafusion::execution::FunctionRegistry;
-use datafusion::logical_expr::{ColumnarValue, ScalarUDF};
+use datafusion::logical_expr::{AggregateUDF, ColumnarValue, ScalarUDF};
 
 /// Registers `datafusion-spark`'s functions, then kindling's own and Spark's names for
 /// DataFusion functions that already behave as Spark's (`startswith`, `endswith`, `rlike`).
 pub fn register_spark_functions(registry: &mut dyn FunctionRegistry) -> Result<()> {
     datafusion_spark::register_all(registry)?;
+    let spark_round = registry.udf("round")?;
+    registry.register_udf(Arc::new(ScalarUDF::from(round::SparkRound::new(
+        spark_round,
+    ))))?;
+    let spark_avg = registry.udaf("avg")?;
+    registry.register_udaf(Arc::new(AggregateUDF::from(avg::SparkAvg::new(spark_avg))))?;
     registry.register_udf(Arc::new(ScalarUDF::from(split::SparkSplit::new())))?;
     registry.register_udf(Arc::new(ScalarUDF::from(
         binary_to_string::SparkBinaryToString::new(),
     )))?;
     registry.register_udf(Arc::new(ScalarUDF::from(size::SparkSize::new())))?;
+    for division in [divisor::Division::Divide, divisor::Division::Remainder] {
+        registry.register_udf(Arc::new(ScalarUDF::from(divisor::KindlingDivisor::new(
+            division,
+        ))))?;
+    }
     registry.register_udf(Arc::new(ScalarUDF::from(outer::KindlingOuter::new())))?;
-    registry.register_udf(Arc::new(ScalarUDF::from(element_at::SparkElementAt::new())))?;
+    registry.register_udf(Arc::new(ScalarUDF::from(element_at::SparkElementAt::new(
+        false,
+    ))))?;
+    registry.register_udf(Arc::new(ScalarUDF::from(element_at::SparkElementAt::new(
+        true,
+    ))))?;
+    for access in [array_get::Access::Subscript, array_get::Access::Get] {
+        registry.register_udf(Arc::new(ScalarUDF::from(array_get::SparkArrayGet::new(
+            access,
+        ))))?;
+    }
     registry.register_udf(Arc::new(ScalarUDF::from(
         date_format::SparkDateFormat::new(),
     )))?;
@@ -42,6 +68,7 @@ pub fn register_spark_functions(registry: &mut dyn FunctionRegistry) -> Result<(
     )))?;
     registry.register_udf(Arc::new(ScalarUDF::from(from_json::SparkFromJson::new())))?;
     registry.register_udf(Arc::new(ScalarUDF::from(to_json::SparkToJson::new())))?;
+    registry.register_udf(Arc::new(ScalarUDF::from(type_of::SparkTypeOf::new())))?;
     registry.register_udf(Arc::new(ScalarUDF::from(
         regexp_extract::SparkRegexpExtract::new(),
     )))?;

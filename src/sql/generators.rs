@@ -1,0 +1,365 @@
+//! Spark's generators at the top of a SELECT list (`explode`, `posexplode`, `inline` and their
+//! `_outer` forms) as DataFusion unnests giving Spark's columns: `col`, or `key` and `value` for
+//! a map, `pos` first for `posexplode`, a struct's fields for `inline`. The argument's type
+//! decides, so each SELECT's generator arguments are typed by planning a probe of its FROM
+//! clause, innermost SELECT first, so that enclosing queries see the final column names.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::prelude::SessionContext;
+use datafusion::sql::parser::Statement as DFStatement;
+use datafusion::sql::sqlparser::ast::{
+    Cte, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, Query, Select, SelectItem,
+    SetExpr, Statement, TableFactor, TableWithJoins, Value, With,
+    helpers::attached_token::AttachedToken,
+};
+
+use super::rewrite::call;
+
+/// Which generator a call is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// `explode`: `col`, or `key`, `value` for a map.
+    Explode,
+    /// `posexplode`: `pos`, then `explode`'s columns.
+    PosExplode,
+    /// `inline(array<struct>)`: one column per field.
+    Inline,
+}
+
+/// A generator call at the top of a SELECT item.
+#[derive(Debug)]
+struct Generator {
+    kind: Kind,
+    /// The `_outer` form: a NULL or empty argument gives one row of NULLs, not none.
+    outer: bool,
+    /// The name as written, for messages.
+    name: String,
+    arg: Expr,
+}
+
+impl Generator {
+    /// The generator `expr` calls, if it is one with a single argument.
+    fn of(expr: &Expr) -> Option<Self> {
+        let Expr::Function(f) = expr else {
+            return None;
+        };
+        let name = f.name.to_string().to_ascii_lowercase();
+        let (kind, outer) = match name.as_str() {
+            "explode" => (Kind::Explode, false),
+            "explode_outer" => (Kind::Explode, true),
+            "posexplode" => (Kind::PosExplode, false),
+            "posexplode_outer" => (Kind::PosExplode, true),
+            "inline" => (Kind::Inline, false),
+            "inline_outer" => (Kind::Inline, true),
+            _ => return None,
+        };
+        let FunctionArguments::List(list) = &f.args else {
+            return None;
+        };
+        let [FunctionArg::Unnamed(FunctionArgExpr::Expr(arg))] = list.args.as_slice() else {
+            return None;
+        };
+        Some(Generator {
+            kind,
+            outer,
+            name,
+            arg: arg.clone(),
+        })
+    }
+
+    /// The columns it yields, each an expression over `unnest` with Spark's name for it;
+    /// `arg_type` is the argument's type where a probe found it (an array is assumed
+    /// otherwise). A name of `None` leaves the naming to DataFusion (a struct unnest).
+    fn columns(&self, arg_type: Option<&DataType>) -> Result<Vec<(Expr, Option<String>)>> {
+        let outer = self.outer;
+        let unnest = |e: Expr| {
+            let e = if outer {
+                call(super::functions::outer::NAME, vec![e])
+            } else {
+                e
+            };
+            call("unnest", vec![e])
+        };
+        let arg = || self.arg.clone();
+        let mut columns = Vec::with_capacity(3);
+        if self.kind == Kind::PosExplode {
+            let positions = call(
+                "range",
+                vec![
+                    Expr::value(Value::Number("0".into(), false)),
+                    call("cardinality", vec![arg()]),
+                ],
+            );
+            columns.push((unnest(positions), Some("pos".to_string())));
+        }
+        match (self.kind, arg_type) {
+            (Kind::Inline, None) => columns.push((call("unnest", vec![unnest(arg())]), None)),
+            (Kind::Inline, Some(t)) => {
+                let fields = match t {
+                    DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
+                        match f.data_type() {
+                            DataType::Struct(fields) => Some(fields),
+                            _ => None,
+                        }
+                    }
+                    _ => None,
+                };
+                let Some(fields) = fields else {
+                    return Err(self.type_mismatch("\"ARRAY<STRUCT>\"", t));
+                };
+                for field in fields {
+                    let value = call(
+                        "get_field",
+                        vec![
+                            unnest(arg()),
+                            Expr::value(Value::SingleQuotedString(field.name().clone())),
+                        ],
+                    );
+                    columns.push((value, Some(field.name().clone())));
+                }
+            }
+            (_, Some(DataType::Map(_, _))) => {
+                columns.push((
+                    unnest(call("map_keys", vec![arg()])),
+                    Some("key".to_string()),
+                ));
+                columns.push((
+                    unnest(call("map_values", vec![arg()])),
+                    Some("value".to_string()),
+                ));
+            }
+            (
+                _,
+                None
+                | Some(
+                    DataType::List(_)
+                    | DataType::LargeList(_)
+                    | DataType::FixedSizeList(_, _)
+                    | DataType::Null,
+                ),
+            ) => columns.push((unnest(arg()), Some("col".to_string()))),
+            (_, Some(other)) => return Err(self.type_mismatch("(\"ARRAY\" or \"MAP\")", other)),
+        }
+        Ok(columns)
+    }
+
+    /// Spark's message for an argument of the wrong type.
+    fn type_mismatch(&self, expected: &str, found: &DataType) -> DataFusionError {
+        let arg = super::naming::sql(&self.arg);
+        DataFusionError::Plan(format!(
+            "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve \"{}({arg})\" due to data type mismatch: The first parameter requires the {expected} type, however \"{arg}\" has the type \"{}\". SQLSTATE: 42K09",
+            self.name,
+            super::types::spark_type_name(found).to_ascii_uppercase()
+        ))
+    }
+}
+
+/// The expression of a SELECT item that may be a generator, with the aliases given to it.
+fn item_parts(item: &SelectItem) -> Option<(&Expr, Option<Vec<Ident>>)> {
+    match item {
+        SelectItem::UnnamedExpr(expr) => Some((expr, None)),
+        SelectItem::ExprWithAlias { expr, alias } => Some((expr, Some(vec![alias.clone()]))),
+        SelectItem::ExprWithAliases { expr, aliases } => Some((expr, Some(aliases.clone()))),
+        _ => None,
+    }
+}
+
+/// Rewrites the generator items of `select` into their unnest columns; `arg_types` holds the
+/// type of each generator's argument in order, where known.
+pub(super) fn expand_items(select: &mut Select, arg_types: Option<&[DataType]>) -> Result<()> {
+    let mut k = 0;
+    let mut items = Vec::with_capacity(select.projection.len());
+    for item in select.projection.drain(..) {
+        let Some((generator, aliases)) =
+            item_parts(&item).and_then(|(expr, aliases)| Generator::of(expr).map(|g| (g, aliases)))
+        else {
+            items.push(item);
+            continue;
+        };
+        let arg_type = arg_types.and_then(|types| types.get(k));
+        k += 1;
+        let columns = generator.columns(arg_type)?;
+        match aliases {
+            None => items.extend(columns.into_iter().map(|(expr, name)| match name {
+                Some(name) => SelectItem::ExprWithAlias {
+                    expr,
+                    alias: Ident::with_quote('"', name),
+                },
+                None => SelectItem::UnnamedExpr(expr),
+            })),
+            Some(aliases) if aliases.len() == columns.len() => items.extend(
+                columns
+                    .into_iter()
+                    .zip(aliases)
+                    .map(|((expr, _), alias)| SelectItem::ExprWithAlias { expr, alias }),
+            ),
+            Some(aliases) => {
+                return Err(DataFusionError::Plan(format!(
+                    "[UDTF_ALIAS_NUMBER_MISMATCH] The number of aliases supplied in the AS clause does not match the number of columns output by the UDTF.\nExpected {} aliases, but got {}.\nPlease ensure that the number of aliases provided matches the number of columns output by the UDTF. SQLSTATE: 42802",
+                    columns.len(),
+                    aliases
+                        .iter()
+                        .map(|a| a.value.as_str())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                )));
+            }
+        }
+    }
+    select.projection = items;
+    Ok(())
+}
+
+/// Expands every generator of `statement` that sits at the top of a SELECT reachable through
+/// queries, set operations, CTEs and derived tables, with its argument's type. Generators
+/// elsewhere (in expression subqueries) are left to the syntactic rewrite, as arrays.
+pub async fn expand(ctx: &SessionContext, statement: &mut Statement) -> Result<()> {
+    match statement {
+        Statement::Query(query) => expand_query(ctx, query, &[]).await,
+        _ => Ok(()),
+    }
+}
+
+type Expansion<'a> = Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>;
+
+fn expand_query<'a>(
+    ctx: &'a SessionContext,
+    query: &'a mut Query,
+    scope: &'a [Cte],
+) -> Expansion<'a> {
+    Box::pin(async move {
+        // A CTE sees the ones declared before it.
+        let mut visible = scope.to_vec();
+        if let Some(with) = query.with.as_mut() {
+            for cte in with.cte_tables.iter_mut() {
+                expand_query(ctx, &mut cte.query, &visible).await?;
+                visible.push(cte.clone());
+            }
+        }
+        expand_body(ctx, &mut query.body, &visible).await
+    })
+}
+
+fn expand_body<'a>(
+    ctx: &'a SessionContext,
+    body: &'a mut SetExpr,
+    scope: &'a [Cte],
+) -> Expansion<'a> {
+    Box::pin(async move {
+        match body {
+            SetExpr::Select(select) => {
+                for from in select.from.iter_mut() {
+                    expand_from(ctx, from, scope).await?;
+                }
+                expand_select(ctx, select, scope).await
+            }
+            SetExpr::Query(query) => expand_query(ctx, query, scope).await,
+            SetExpr::SetOperation { left, right, .. } => {
+                expand_body(ctx, left, scope).await?;
+                expand_body(ctx, right, scope).await
+            }
+            _ => Ok(()),
+        }
+    })
+}
+
+fn expand_from<'a>(
+    ctx: &'a SessionContext,
+    from: &'a mut TableWithJoins,
+    scope: &'a [Cte],
+) -> Expansion<'a> {
+    Box::pin(async move {
+        expand_factor(ctx, &mut from.relation, scope).await?;
+        for join in from.joins.iter_mut() {
+            expand_factor(ctx, &mut join.relation, scope).await?;
+        }
+        Ok(())
+    })
+}
+
+fn expand_factor<'a>(
+    ctx: &'a SessionContext,
+    factor: &'a mut TableFactor,
+    scope: &'a [Cte],
+) -> Expansion<'a> {
+    Box::pin(async move {
+        match factor {
+            TableFactor::Derived { subquery, .. } => expand_query(ctx, subquery, scope).await,
+            TableFactor::NestedJoin {
+                table_with_joins, ..
+            } => expand_from(ctx, table_with_joins, scope).await,
+            _ => Ok(()),
+        }
+    })
+}
+
+async fn expand_select(ctx: &SessionContext, select: &mut Select, scope: &[Cte]) -> Result<()> {
+    let args: Vec<Expr> = select
+        .projection
+        .iter()
+        .filter_map(|item| item_parts(item).and_then(|(expr, _)| Generator::of(expr)))
+        .map(|g| g.arg)
+        .collect();
+    if args.is_empty() {
+        return Ok(());
+    }
+    // Where the probe cannot be planned the query itself will fail to plan, with the
+    // message that matters; the expansion then assumes arrays.
+    let types = probe_types(ctx, select, scope, args).await.ok();
+    expand_items(select, types.as_deref())
+}
+
+/// The types of `args` over `select`'s FROM clause: a copy of `select` projecting just them,
+/// with the CTEs in `scope`, rewritten as any query is and planned.
+async fn probe_types(
+    ctx: &SessionContext,
+    select: &Select,
+    scope: &[Cte],
+    args: Vec<Expr>,
+) -> Result<Vec<DataType>> {
+    let mut probe = select.clone();
+    probe.projection = args
+        .into_iter()
+        .enumerate()
+        .map(|(i, expr)| SelectItem::ExprWithAlias {
+            expr,
+            alias: Ident::with_quote('"', format!("kindling_probe_{i}")),
+        })
+        .collect();
+    // Clauses that may name the items just replaced.
+    probe.having = None;
+    probe.qualify = None;
+    probe.sort_by.clear();
+    let query = Query {
+        with: (!scope.is_empty()).then(|| With {
+            with_token: AttachedToken::empty(),
+            recursive: false,
+            cte_tables: scope.to_vec(),
+        }),
+        body: Box::new(SetExpr::Select(Box::new(probe))),
+        order_by: None,
+        limit_clause: None,
+        fetch: None,
+        locks: Vec::new(),
+        for_clause: None,
+        settings: None,
+        format_clause: None,
+        pipe_operators: Vec::new(),
+    };
+    let mut statement = Statement::Query(Box::new(query));
+    super::rewrite::rewrite_statement(&mut statement)?;
+    let plan = ctx
+        .state()
+        .statement_to_plan(DFStatement::Statement(Box::new(statement)))
+        .await?;
+    Ok(plan
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.data_type().clone())
+        .collect())
+}
