@@ -4,8 +4,8 @@
 //! column's name.
 
 use datafusion::sql::sqlparser::ast::{
-    BinaryOperator, CastKind, DuplicateTreatment, Expr, FunctionArg, FunctionArgExpr,
-    FunctionArguments, UnaryOperator, Value,
+    AccessExpr, BinaryOperator, CastKind, DuplicateTreatment, Expr, FunctionArg, FunctionArgExpr,
+    FunctionArguments, Subscript, UnaryOperator, Value,
 };
 
 /// The name Spark gives `expr` as an unaliased SELECT item, or `None` where DataFusion's own
@@ -49,7 +49,7 @@ pub fn sql(expr: &Expr) -> String {
                     Err(_) => n.clone(),
                 }
             }
-            Value::Number(n, _) => n.to_string(),
+            Value::Number(n, _) => java_big_decimal(n),
             Value::Boolean(b) => b.to_string(),
             Value::Null => "NULL".to_string(),
             other => other.to_string(),
@@ -70,6 +70,24 @@ pub fn sql(expr: &Expr) -> String {
             UnaryOperator::Plus => sql(expr),
             other => format!("({other} {})", sql(expr)),
         },
+        Expr::CompoundFieldAccess { root, access_chain } => {
+            let mut text = sql(root);
+            for access in access_chain {
+                match access {
+                    AccessExpr::Subscript(Subscript::Index { index }) => {
+                        text.push('[');
+                        text.push_str(&sql(index));
+                        text.push(']');
+                    }
+                    AccessExpr::Dot(field) => {
+                        text.push('.');
+                        text.push_str(&sql(field));
+                    }
+                    other => text.push_str(&other.to_string()),
+                }
+            }
+            text
+        }
         Expr::IsNull(e) => format!("({} IS NULL)", sql(e)),
         Expr::IsNotNull(e) => format!("({} IS NOT NULL)", sql(e)),
         Expr::Cast {
@@ -193,6 +211,33 @@ pub fn sql(expr: &Expr) -> String {
     }
 }
 
+/// A number literal as Java's `BigDecimal.toString` prints it, which is how Spark names an
+/// integer or decimal literal: `.5` is `0.5`, `1.50` stays `1.50`, `0.0000001` is `1E-7`.
+fn java_big_decimal(literal: &str) -> String {
+    let (int, frac) = literal.split_once('.').unwrap_or((literal, ""));
+    if !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+        return literal.to_string();
+    }
+    let digits = format!("{int}{frac}");
+    let coefficient = match digits.trim_start_matches('0') {
+        "" => "0",
+        trimmed => trimmed,
+    };
+    let scale = frac.len() as i64;
+    let adjusted = coefficient.len() as i64 - 1 - scale;
+    if adjusted >= -6 {
+        if scale == 0 {
+            return coefficient.to_string();
+        }
+        let padded = format!("{coefficient:0>width$}", width = scale as usize + 1);
+        let (whole, fraction) = padded.split_at(padded.len() - scale as usize);
+        return format!("{whole}.{fraction}");
+    }
+    let (first, rest) = coefficient.split_at(1);
+    let point = if rest.is_empty() { "" } else { "." };
+    format!("{first}{point}{rest}E{adjusted}")
+}
+
 fn function_arg(arg: &FunctionArg) -> String {
     let expr = match arg {
         FunctionArg::Unnamed(e) => e,
@@ -240,6 +285,35 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    #[test]
+    fn literals_and_subscripts_are_named_as_spark_names_them() {
+        // Each as Spark 4.3.0 printed it in a console header.
+        assert_eq!(
+            names("SELECT 1.5, .5, 1.50, 100., 0.0000001, 007, -1.5, 1.5E2, 2e-3, 0.000"),
+            [
+                Some("1.5".into()),
+                Some("0.5".into()),
+                Some("1.50".into()),
+                Some("100".into()),
+                Some("1E-7".into()),
+                Some("7".into()),
+                Some("-1.5".into()),
+                Some("150.0".into()),
+                Some("0.002".into()),
+                Some("0.000".into()),
+            ]
+        );
+        assert_eq!(
+            names("SELECT map('a', 1)['b'], array('x', 'y')[1], a[0].b, round(x)"),
+            [
+                Some("map(a, 1)[b]".into()),
+                Some("array(x, y)[1]".into()),
+                Some("a[0].b".into()),
+                Some("round(x, 0)".into()),
+            ]
+        );
     }
 
     #[test]

@@ -120,7 +120,7 @@ impl AggregateUDFImpl for SparkAvg {
         let inner = self.decimal.accumulator(AccumulatorArgs {
             return_field: Arc::new(Field::new(
                 args.name,
-                self.decimal.return_type(&[input.clone()])?,
+                self.decimal.return_type(std::slice::from_ref(&input))?,
                 true,
             )),
             expr_fields: &fields,
@@ -173,7 +173,7 @@ impl AggregateUDFImpl for SparkAvg {
         let inner = self.decimal.create_groups_accumulator(AccumulatorArgs {
             return_field: Arc::new(Field::new(
                 args.name,
-                self.decimal.return_type(&[input.clone()])?,
+                self.decimal.return_type(std::slice::from_ref(&input))?,
                 true,
             )),
             expr_fields: &fields,

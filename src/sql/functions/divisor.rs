@@ -69,7 +69,7 @@ where
     let array = array.as_primitive::<T>();
     let zero = T::Native::default();
     match array.nulls() {
-        None => array.values().iter().any(|v| *v == zero),
+        None => array.values().contains(&zero),
         Some(nulls) => array
             .values()
             .iter()
