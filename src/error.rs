@@ -121,11 +121,12 @@ pub enum Error {
         /// The original error's exit code.
         code: u8,
     },
-    /// An error from DataFusion while executing a plan.
-    #[error(transparent)]
+    /// An error from DataFusion while executing a plan (Spark's own words where kindling
+    /// raised it as Spark does, e.g. `[DIVIDE_BY_ZERO] ...`).
+    #[error("{}", crate::sql::errors::spark_message(.0))]
     DataFusion(#[from] DataFusionError),
     /// An error from Arrow while building or converting batches.
-    #[error(transparent)]
+    #[error("{}", crate::sql::errors::arrow_spark_message(.0).unwrap_or_else(|| .0.to_string()))]
     Arrow(#[from] ArrowError),
 }
 

@@ -1,10 +1,11 @@
 //! Golden job tests: each `tests/golden/<case>/` holds `job.toml`, its input files (`input/`,
 //! or `input_from` naming another case whose input it shares) and what `kindling submit`
-//! must print: `expected.out` (stdout, exit 0) or `expected.err` (stderr, exit 2).
+//! must print: `expected.out` (stdout, exit 0) or `expected.err` (stderr, exit 2; exit 1 for a
+//! query that fails while running).
 //!
 //! The job file's first line picks the comparison, since Spark leaves the order of tied rows
 //! undefined: `# golden: compare = exact | ties | unordered | cut | subset`, or
-//! `# golden: error`. Input files are copied to a temp dir with modification times in name
+//! `# golden: error` (rejected before it runs) or `# golden: failure` (fails in a batch). Input files are copied to a temp dir with modification times in name
 //! order, so the text source takes them in that order. `KINDLING_UPDATE_GOLDEN=1 cargo test`
 //! rewrites the expected files from kindling's output (review the diff before committing),
 //! except those of `spark_*` cases, which are what Spark 4.3.0 printed.
@@ -18,21 +19,24 @@ use std::time::{Duration, SystemTime};
 mod common;
 use common::{Compare, compare_output};
 
-fn directive(job: &str) -> Compare {
+/// How a case's output is compared, and the exit code it must end with.
+fn directive(job: &str) -> (Compare, i32) {
     let first = job.lines().next().unwrap_or_default();
     let value = first
         .strip_prefix("# golden:")
         .unwrap_or_else(|| panic!("job.toml must start with '# golden: ...', found {first:?}"))
         .trim();
-    match value {
-        "error" => Compare::Error,
+    let compare = match value {
+        "error" => return (Compare::Error, 2),
+        "failure" => return (Compare::Error, 1),
         "compare = exact" => Compare::Exact,
         "compare = ties" => Compare::Ties,
         "compare = unordered" => Compare::Unordered,
         "compare = cut" => Compare::Cut,
         "compare = subset" => Compare::Subset,
         other => panic!("unknown golden directive {other:?}"),
-    }
+    };
+    (compare, 0)
 }
 
 fn stage_input(case: &Path, golden: &Path) -> tempfile::TempDir {
@@ -58,7 +62,7 @@ fn stage_input(case: &Path, golden: &Path) -> tempfile::TempDir {
 
 fn run_case(case: &Path, golden: &Path, update: bool) -> Result<(), String> {
     let job = std::fs::read_to_string(case.join("job.toml")).unwrap();
-    let compare = directive(&job);
+    let (compare, want_code) = directive(&job);
     let input = stage_input(case, golden);
     let output = Command::new(env!("CARGO_BIN_EXE_kindling"))
         .current_dir(case)
@@ -70,10 +74,11 @@ fn run_case(case: &Path, golden: &Path, update: bool) -> Result<(), String> {
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     let code = output.status.code();
-    let (file, actual, want_code) = if compare == Compare::Error {
-        ("expected.err", stderr.clone(), Some(2))
+    let want_code = Some(want_code);
+    let (file, actual) = if compare == Compare::Error {
+        ("expected.err", stderr.clone())
     } else {
-        ("expected.out", stdout.clone(), Some(0))
+        ("expected.out", stdout.clone())
     };
     // `spark_*` cases hold what Spark printed; they are never rewritten.
     let from_spark = case

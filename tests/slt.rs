@@ -50,13 +50,15 @@ async fn run(sql: &str) -> Result<Vec<String>, String> {
     let plan = kindling::sql::plan_query(&ctx, sql, "slt")
         .await
         .map_err(|e| e.to_string())?;
+    // Errors read as kindling reports them (Spark's words where it has them).
+    let report = |e: datafusion::error::DataFusionError| kindling::Error::from(e).to_string();
     let batches = ctx
         .execute_logical_plan(plan)
         .await
-        .map_err(|e| e.to_string())?
+        .map_err(report)?
         .collect()
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(report)?;
     let mut rows = Vec::new();
     for batch in &batches {
         for i in 0..batch.num_rows() {

@@ -1,6 +1,9 @@
-//! DataFusion's planning errors, reworded as Spark words them (`[UNRESOLVED_COLUMN...]`,
-//! `[UNRESOLVED_ROUTINE]`, `[TABLE_OR_VIEW_NOT_FOUND]`), so that a Spark user recognises them.
+//! DataFusion's errors, reworded as Spark words them (`[UNRESOLVED_COLUMN...]`,
+//! `[UNRESOLVED_ROUTINE]`, `[TABLE_OR_VIEW_NOT_FOUND]`, `[CAST_INVALID_INPUT]`), so that a
+//! Spark user recognises them.
 
+use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::error::ArrowError;
 use datafusion::common::SchemaError;
 use datafusion::error::DataFusionError;
 
@@ -46,8 +49,31 @@ pub fn spark_message(err: &DataFusionError) -> String {
             }
             err.to_string()
         }
+        DataFusionError::ArrowError(e, _) => match arrow_spark_message(e) {
+            Some(message) => message,
+            None => err.to_string(),
+        },
         _ => err.to_string(),
     }
+}
+
+/// Spark's message for an Arrow error where Spark has one: a malformed value in a CAST
+/// (`[CAST_INVALID_INPUT]`).
+pub fn arrow_spark_message(err: &ArrowError) -> Option<String> {
+    let ArrowError::CastError(msg) = err else {
+        return None;
+    };
+    // arrow: "Cannot cast string 'abc' to value of Float64 type"
+    let rest = msg
+        .strip_prefix("Cannot cast string '")
+        .or_else(|| msg.strip_prefix("Cannot cast value '"))?;
+    let (value, rest) = rest.rsplit_once("' to value of ")?;
+    let target = rest.strip_suffix(" type")?;
+    let target: DataType = target.parse().ok()?;
+    Some(format!(
+        "[CAST_INVALID_INPUT] The value '{value}' of the type \"STRING\" cannot be cast to \"{}\" because it is malformed. Correct the value as per the syntax, or change its target type. Use `try_cast` to tolerate malformed input and return NULL instead. SQLSTATE: 22018",
+        super::types::spark_type_name(&target).to_ascii_uppercase()
+    ))
 }
 
 fn root(err: &DataFusionError) -> &DataFusionError {
@@ -90,6 +116,20 @@ fn levenshtein(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn malformed_casts_read_as_sparks() {
+        let err =
+            ArrowError::CastError("Cannot cast string '2.5' to value of Int32 type".to_string());
+        assert_eq!(
+            arrow_spark_message(&err).as_deref(),
+            Some(
+                "[CAST_INVALID_INPUT] The value '2.5' of the type \"STRING\" cannot be cast to \"INT\" because it is malformed. Correct the value as per the syntax, or change its target type. Use `try_cast` to tolerate malformed input and return NULL instead. SQLSTATE: 22018"
+            )
+        );
+        let other = ArrowError::CastError("Cannot cast to Int32".to_string());
+        assert_eq!(arrow_spark_message(&other), None);
+    }
 
     #[test]
     fn closest_candidates_come_first() {

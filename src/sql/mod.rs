@@ -38,6 +38,8 @@ pub fn new_session() -> Result<SessionContext> {
     options.optimizer.enable_join_dynamic_filter_pushdown = false;
     options.optimizer.enable_aggregate_dynamic_filter_pushdown = false;
     options.execution.time_zone = Some("UTC".to_string());
+    // Spark 4 runs with ANSI SQL on; datafusion-spark's functions follow this flag.
+    options.execution.enable_ansi_mode = true;
     // The engine merges a batch's partial aggregate into its state assuming one row per key,
     // so partial aggregation must never fall back to passing rows through.
     options

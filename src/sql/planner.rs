@@ -13,7 +13,7 @@ use datafusion::logical_expr::planner::{
 use datafusion::logical_expr::{Expr, ExprSchemable, Operator, cast};
 
 use super::functions::array_get::{Access, SparkArrayGet};
-use super::functions::divisor::{Division, KindlingDivisor};
+use super::functions::divisor::{Division, KindlingDivisor, TRY_DIVISOR};
 
 fn divisor_check(division: Division) -> datafusion::logical_expr::ScalarUDF {
     datafusion::logical_expr::ScalarUDF::from(KindlingDivisor::new(division))
@@ -38,10 +38,26 @@ impl ExprPlanner for SparkExprPlanner {
             BinaryOperator::Modulo => Operator::Modulo,
             _ => return Ok(PlannerResult::Original(expr)),
         };
+        // `try_divide(a, b)` is `a / kindling_try_divisor(b)` (see rewrite): typed as `b`.
+        let (expr, tolerant) = match expr.right {
+            Expr::ScalarFunction(f) if f.name() == TRY_DIVISOR && f.args.len() == 1 => {
+                let mut args = f.args;
+                let divisor = args.remove(0);
+                (
+                    RawBinaryExpr {
+                        right: divisor,
+                        ..expr
+                    },
+                    true,
+                )
+            }
+            right => (RawBinaryExpr { right, ..expr }, false),
+        };
         let left = expr.left.get_type(schema)?;
         let right = expr.right.get_type(schema)?;
         // Spark's ANSI mode fails a division by zero, of doubles too.
         let guard = |divisor: Expr| match op {
+            _ if tolerant => divisor_check(Division::Tolerant).call(vec![divisor]),
             Operator::Divide => divisor_check(Division::Divide).call(vec![divisor]),
             Operator::Modulo => divisor_check(Division::Remainder).call(vec![divisor]),
             _ => divisor,

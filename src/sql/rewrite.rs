@@ -10,9 +10,9 @@ use std::ops::ControlFlow;
 use datafusion::error::DataFusionError;
 
 use datafusion::sql::sqlparser::ast::{
-    AccessExpr, CastKind, DataType, ExactNumberInfo, Expr, Function, FunctionArg, FunctionArgExpr,
-    FunctionArgumentList, FunctionArguments, Ident, ObjectName, Query, SelectItem, SetExpr,
-    Statement, UnaryOperator, Value, VisitMut, VisitorMut,
+    AccessExpr, BinaryOperator, CastKind, DataType, ExactNumberInfo, Expr, Function, FunctionArg,
+    FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident, ObjectName, Query, SelectItem,
+    SetExpr, Statement, UnaryOperator, Value, VisitMut, VisitorMut,
 };
 
 /// Applies every rewrite to `statement` in place (after [`super::generators::expand`]).
@@ -131,6 +131,26 @@ impl VisitorMut for SparkRewriter {
                         ))));
                 }
             }
+            // `try_divide(a, b)` and `try_mod(a, b)`: NULL for a zero divisor (the planner
+            // reads the marked divisor).
+            Expr::Function(f) if is_try_division(&f.name.to_string()).is_some() => {
+                let op = is_try_division(&f.name.to_string());
+                if let (Some(op), FunctionArguments::List(list)) = (op, &f.args)
+                    && let [
+                        FunctionArg::Unnamed(FunctionArgExpr::Expr(a)),
+                        FunctionArg::Unnamed(FunctionArgExpr::Expr(b)),
+                    ] = list.args.as_slice()
+                {
+                    *expr = Expr::Nested(Box::new(Expr::BinaryOp {
+                        left: Box::new(a.clone()),
+                        op,
+                        right: Box::new(call(
+                            super::functions::divisor::TRY_DIVISOR,
+                            vec![b.clone()],
+                        )),
+                    }));
+                }
+            }
             Expr::RLike {
                 negated,
                 expr: value,
@@ -201,6 +221,17 @@ impl VisitorMut for SparkRewriter {
             _ => {}
         }
         ControlFlow::Continue(())
+    }
+}
+
+/// The operator of Spark's `try_divide` / `try_mod`, by function name.
+fn is_try_division(name: &str) -> Option<BinaryOperator> {
+    if name.eq_ignore_ascii_case("try_divide") {
+        Some(BinaryOperator::Divide)
+    } else if name.eq_ignore_ascii_case("try_mod") {
+        Some(BinaryOperator::Modulo)
+    } else {
+        None
     }
 }
 

@@ -1,9 +1,13 @@
 //! `kindling_divisor(x)` and `kindling_modulus(x)`: their argument unchanged, or Spark's ANSI
 //! error where a value is zero (`[DIVIDE_BY_ZERO]` for `/`, `[REMAINDER_BY_ZERO]` for `%`),
 //! which DataFusion does not raise for doubles (∞, NaN) nor in Spark's words. The planner
-//! ([`crate::sql::planner`]) wraps every divisor in one.
+//! ([`crate::sql::planner`]) wraps every divisor in one. `kindling_try_divisor(x)` turns zeros
+//! into NULL instead: `try_divide(a, b)` and `try_mod(a, b)` divide by it.
 
-use datafusion::arrow::array::{Array, ArrayRef, ArrowPrimitiveType, AsArray};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, ArrowPrimitiveType, AsArray, BooleanArray};
+use datafusion::arrow::compute::nullif;
 use datafusion::arrow::datatypes::{
     DataType, Decimal128Type, Decimal256Type, Float16Type, Float32Type, Float64Type, Int8Type,
     Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
@@ -14,6 +18,9 @@ use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
 
+/// The name `try_divide(a, b)` and `try_mod(a, b)` wrap `b` in.
+pub const TRY_DIVISOR: &str = "kindling_try_divisor";
+
 /// The operator a divisor belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Division {
@@ -21,6 +28,8 @@ pub enum Division {
     Divide,
     /// `%`.
     Remainder,
+    /// `try_divide` and `try_mod`: a zero divisor gives NULL.
+    Tolerant,
 }
 
 impl Division {
@@ -29,6 +38,7 @@ impl Division {
         match self {
             Division::Divide => "kindling_divisor",
             Division::Remainder => "kindling_modulus",
+            Division::Tolerant => TRY_DIVISOR,
         }
     }
 
@@ -37,7 +47,7 @@ impl Division {
             Division::Divide => exec_err!(
                 "[DIVIDE_BY_ZERO] Division by zero. Use `try_divide` to tolerate divisor being 0 and return NULL instead. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error. SQLSTATE: 22012"
             ),
-            Division::Remainder => exec_err!(
+            Division::Remainder | Division::Tolerant => exec_err!(
                 "[REMAINDER_BY_ZERO] Remainder by zero. Use `try_mod` to tolerate divisor being 0 and return NULL instead. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error. SQLSTATE: 22012"
             ),
         }
@@ -61,46 +71,43 @@ impl KindlingDivisor {
     }
 }
 
-/// Whether a valid value of `array` is zero (`-0.0` included).
-fn any_zero<T: ArrowPrimitiveType>(array: &dyn Array) -> bool
+/// Where a value of `array` is zero (`-0.0` included); NULLs are not.
+fn zero_mask<T: ArrowPrimitiveType>(array: &dyn Array) -> BooleanArray
 where
     T::Native: PartialEq + Default,
 {
     let array = array.as_primitive::<T>();
     let zero = T::Native::default();
+    let values: BooleanArray = array.values().iter().map(|v| Some(*v == zero)).collect();
     match array.nulls() {
-        None => array.values().contains(&zero),
-        Some(nulls) => array
-            .values()
-            .iter()
-            .zip(nulls.iter())
-            .any(|(v, valid)| valid && *v == zero),
+        None => values,
+        Some(nulls) => {
+            let (bits, _) = values.into_parts();
+            BooleanArray::new(&bits & nulls.inner(), None)
+        }
     }
 }
 
-fn has_zero(array: &ArrayRef) -> Result<bool> {
+fn zeros(array: &ArrayRef) -> Result<BooleanArray> {
     Ok(match array.data_type() {
-        DataType::Int8 => any_zero::<Int8Type>(array),
-        DataType::Int16 => any_zero::<Int16Type>(array),
-        DataType::Int32 => any_zero::<Int32Type>(array),
-        DataType::Int64 => any_zero::<Int64Type>(array),
-        DataType::UInt8 => any_zero::<UInt8Type>(array),
-        DataType::UInt16 => any_zero::<UInt16Type>(array),
-        DataType::UInt32 => any_zero::<UInt32Type>(array),
-        DataType::UInt64 => any_zero::<UInt64Type>(array),
-        DataType::Float16 => any_zero::<Float16Type>(array),
-        DataType::Float32 => any_zero::<Float32Type>(array),
-        DataType::Float64 => any_zero::<Float64Type>(array),
-        DataType::Decimal128(..) => any_zero::<Decimal128Type>(array),
-        DataType::Decimal256(..) => any_zero::<Decimal256Type>(array),
+        DataType::Int8 => zero_mask::<Int8Type>(array),
+        DataType::Int16 => zero_mask::<Int16Type>(array),
+        DataType::Int32 => zero_mask::<Int32Type>(array),
+        DataType::Int64 => zero_mask::<Int64Type>(array),
+        DataType::UInt8 => zero_mask::<UInt8Type>(array),
+        DataType::UInt16 => zero_mask::<UInt16Type>(array),
+        DataType::UInt32 => zero_mask::<UInt32Type>(array),
+        DataType::UInt64 => zero_mask::<UInt64Type>(array),
+        DataType::Float16 => zero_mask::<Float16Type>(array),
+        DataType::Float32 => zero_mask::<Float32Type>(array),
+        DataType::Float64 => zero_mask::<Float64Type>(array),
+        DataType::Decimal128(..) => zero_mask::<Decimal128Type>(array),
+        DataType::Decimal256(..) => zero_mask::<Decimal256Type>(array),
         _ => {
-            for i in 0..array.len() {
-                let value = ScalarValue::try_from_array(array, i)?;
-                if !value.is_null() && value == ScalarValue::new_zero(array.data_type())? {
-                    return Ok(true);
-                }
-            }
-            false
+            let zero = ScalarValue::new_zero(array.data_type())?;
+            (0..array.len())
+                .map(|i| Ok(Some(ScalarValue::try_from_array(array, i)? == zero)))
+                .collect::<Result<BooleanArray>>()?
         }
     })
 }
@@ -125,13 +132,23 @@ impl ScalarUDFImpl for KindlingDivisor {
                 self.division.name()
             ))
         })?;
-        let zero = match &divisor {
-            ColumnarValue::Scalar(s) => has_zero(&s.to_array()?)?,
-            ColumnarValue::Array(a) => has_zero(a)?,
+        let values = match &divisor {
+            ColumnarValue::Scalar(s) => s.to_array()?,
+            ColumnarValue::Array(a) => Arc::clone(a),
         };
-        if zero {
+        let zeros = zeros(&values)?;
+        if zeros.true_count() == 0 {
+            return Ok(divisor);
+        }
+        if self.division != Division::Tolerant {
             return self.division.error();
         }
-        Ok(divisor)
+        let tolerated = nullif(&values, &zeros)?;
+        Ok(match divisor {
+            ColumnarValue::Scalar(_) => {
+                ColumnarValue::Scalar(ScalarValue::try_from_array(&tolerated, 0)?)
+            }
+            ColumnarValue::Array(_) => ColumnarValue::Array(tolerated),
+        })
     }
 }

@@ -43,7 +43,11 @@ pub fn register_spark_functions(registry: &mut dyn FunctionRegistry) -> Result<(
         binary_to_string::SparkBinaryToString::new(),
     )))?;
     registry.register_udf(Arc::new(ScalarUDF::from(size::SparkSize::new())))?;
-    for division in [divisor::Division::Divide, divisor::Division::Remainder] {
+    for division in [
+        divisor::Division::Divide,
+        divisor::Division::Remainder,
+        divisor::Division::Tolerant,
+    ] {
         registry.register_udf(Arc::new(ScalarUDF::from(divisor::KindlingDivisor::new(
             division,
         ))))?;
