@@ -31,7 +31,7 @@ pub fn rewrite(statement: &mut Statement) {
 }
 
 /// The names the relations of `from` are referred to by (their aliases, or table names).
-fn relation_names(from: &[TableWithJoins]) -> Vec<String> {
+pub(super) fn relation_names(from: &[TableWithJoins]) -> Vec<String> {
     let mut names = Vec::new();
     let mut add = |factor: &TableFactor| match factor {
         TableFactor::Table { name, alias, .. } => match alias {

@@ -1,16 +1,17 @@
 //! The Spark SQL front end: a DataFusion session configured for Spark's semantics, with Spark's
 //! functions registered, and [`plan_query`], which parses, rewrites and plans a job's SQL.
 
+pub mod aliases;
 pub mod decimal;
 pub mod dialect;
 pub mod errors;
 pub mod functions;
-pub mod generators;
 pub mod lateral_view;
 pub mod naming;
 pub mod planner;
 pub mod rewrite;
 pub mod steps;
+pub mod typed_items;
 pub mod types;
 
 use datafusion::execution::SessionStateBuilder;
@@ -91,7 +92,7 @@ pub async fn plan_query(ctx: &SessionContext, sql: &str, job: &str) -> Result<Lo
                 )));
             }
             lateral_view::rewrite(inner);
-            generators::expand(ctx, inner)
+            typed_items::expand(ctx, inner)
                 .await
                 .map_err(|e| sql_err(errors::spark_message(&e)))?;
             rewrite::rewrite_statement(inner).map_err(|e| sql_err(errors::spark_message(&e)))?;

@@ -197,13 +197,13 @@ pub fn sql(expr: &Expr) -> String {
             if name == "count" && (args.is_empty() || args == ["*"]) {
                 return "count(1)".to_string();
             }
+            // `int(x)` is a cast, named after what it casts.
+            if super::aliases::is_cast_function(&name) && args.len() == 1 {
+                return args.remove(0);
+            }
             // Spark prints the defaults its functions fill in.
-            if name == "split" && args.len() == 2 {
-                args.push("-1".to_string());
-            }
-            if (name == "round" || name == "bround") && args.len() == 1 {
-                args.push("0".to_string());
-            }
+            let defaults = super::aliases::printed_defaults(&name, args.len());
+            args.extend(defaults.iter().map(|d| d.to_string()));
             let prefix = if distinct { "DISTINCT " } else { "" };
             format!("{name}({prefix}{})", args.join(", "))
         }

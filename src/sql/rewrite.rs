@@ -1,5 +1,5 @@
 //! Spark SQL syntax DataFusion lacks, rewritten on the parsed AST before planning (after the
-//! typed generator expansion of [`super::generators`]): every unaliased SELECT item gets the
+//! typed generator expansion of [`super::typed_items`]): every unaliased SELECT item gets the
 //! name Spark prints for it ([`super::naming`]),
 //! `a RLIKE b` becomes `regexp_like(a, b)`, `regexp_replace` replaces every match as Spark's
 //! does, literal Java regex patterns are translated to Rust's syntax, and the `BINARY` type is
@@ -10,12 +10,12 @@ use std::ops::ControlFlow;
 use datafusion::error::DataFusionError;
 
 use datafusion::sql::sqlparser::ast::{
-    AccessExpr, BinaryOperator, CastKind, DataType, ExactNumberInfo, Expr, Function, FunctionArg,
-    FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident, ObjectName, Query, SelectItem,
-    SetExpr, Statement, UnaryOperator, Value, VisitMut, VisitorMut,
+    AccessExpr, CastKind, DataType, ExactNumberInfo, Expr, Function, FunctionArg, FunctionArgExpr,
+    FunctionArgumentList, FunctionArguments, Ident, ObjectName, Query, SelectItem, SetExpr,
+    Statement, UnaryOperator, Value, VisitMut, VisitorMut,
 };
 
-/// Applies every rewrite to `statement` in place (after [`super::generators::expand`]).
+/// Applies every rewrite to `statement` in place (after [`super::typed_items::expand`]).
 pub fn rewrite_statement(statement: &mut Statement) -> Result<(), DataFusionError> {
     if let ControlFlow::Break(e) = statement.visit(&mut SparkRewriter) {
         return Err(e);
@@ -104,9 +104,9 @@ impl VisitorMut for SparkRewriter {
 
     fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<Self::Break> {
         if let SetExpr::Select(select) = query.body.as_mut() {
-            // Generators that [`super::generators::expand`] could not reach (in expression
+            // Generators that [`super::typed_items::expand`] could not reach (in expression
             // subqueries) are expanded without their argument's type, as arrays.
-            if let Err(e) = super::generators::expand_items(select, None) {
+            if let Err(e) = super::typed_items::expand_items(select, None) {
                 return ControlFlow::Break(e);
             }
             name_items(select);
@@ -116,6 +116,7 @@ impl VisitorMut for SparkRewriter {
 
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<Self::Break> {
         translate_regex_literals(expr);
+        super::aliases::rewrite_call(expr);
         match expr {
             Expr::Function(f) if f.name.to_string().eq_ignore_ascii_case("explode") => {
                 f.name = ObjectName::from(vec![Ident::new("unnest")]);
@@ -129,26 +130,6 @@ impl VisitorMut for SparkRewriter {
                         .push(FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::value(
                             Value::SingleQuotedString("g".to_string()),
                         ))));
-                }
-            }
-            // `try_divide(a, b)` and `try_mod(a, b)`: NULL for a zero divisor (the planner
-            // reads the marked divisor).
-            Expr::Function(f) if is_try_division(&f.name.to_string()).is_some() => {
-                let op = is_try_division(&f.name.to_string());
-                if let (Some(op), FunctionArguments::List(list)) = (op, &f.args)
-                    && let [
-                        FunctionArg::Unnamed(FunctionArgExpr::Expr(a)),
-                        FunctionArg::Unnamed(FunctionArgExpr::Expr(b)),
-                    ] = list.args.as_slice()
-                {
-                    *expr = Expr::Nested(Box::new(Expr::BinaryOp {
-                        left: Box::new(a.clone()),
-                        op,
-                        right: Box::new(call(
-                            super::functions::divisor::TRY_DIVISOR,
-                            vec![b.clone()],
-                        )),
-                    }));
                 }
             }
             Expr::RLike {
@@ -221,17 +202,6 @@ impl VisitorMut for SparkRewriter {
             _ => {}
         }
         ControlFlow::Continue(())
-    }
-}
-
-/// The operator of Spark's `try_divide` / `try_mod`, by function name.
-fn is_try_division(name: &str) -> Option<BinaryOperator> {
-    if name.eq_ignore_ascii_case("try_divide") {
-        Some(BinaryOperator::Divide)
-    } else if name.eq_ignore_ascii_case("try_mod") {
-        Some(BinaryOperator::Modulo)
-    } else {
-        None
     }
 }
 

@@ -9,6 +9,7 @@ pub mod ddl;
 pub mod divisor;
 pub mod element_at;
 pub mod from_json;
+pub mod get_json_object;
 pub mod java_regex;
 pub mod java_time;
 pub mod outer;
@@ -72,6 +73,9 @@ pub fn register_spark_functions(registry: &mut dyn FunctionRegistry) -> Result<(
     )))?;
     registry.register_udf(Arc::new(ScalarUDF::from(from_json::SparkFromJson::new())))?;
     registry.register_udf(Arc::new(ScalarUDF::from(to_json::SparkToJson::new())))?;
+    registry.register_udf(Arc::new(ScalarUDF::from(
+        get_json_object::SparkGetJsonObject::new(),
+    )))?;
     registry.register_udf(Arc::new(ScalarUDF::from(type_of::SparkTypeOf::new())))?;
     registry.register_udf(Arc::new(ScalarUDF::from(
         regexp_extract::SparkRegexpExtract::new(),

@@ -1,7 +1,8 @@
-//! Spark's generators at the top of a SELECT list (`explode`, `posexplode`, `inline` and their
-//! `_outer` forms) as DataFusion unnests giving Spark's columns: `col`, or `key` and `value` for
-//! a map, `pos` first for `posexplode`, a struct's fields for `inline`. The argument's type
-//! decides, so each SELECT's generator arguments are typed by planning a probe of its FROM
+//! SELECT items whose columns depend on their argument's type: Spark's generators at the top of
+//! a SELECT list (`explode`, `posexplode`, `inline` and their `_outer` forms) as DataFusion
+//! unnests giving Spark's columns (`col`, or `key` and `value` for a map, `pos` first for
+//! `posexplode`, a struct's fields for `inline`), and `s.*` of a struct column `s` as one
+//! column per field. Each SELECT's arguments are typed by planning a probe of its FROM
 //! clause, innermost SELECT first, so that enclosing queries see the final column names.
 
 use std::future::Future;
@@ -13,7 +14,7 @@ use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::{
     Cte, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, Query, Select, SelectItem,
-    SetExpr, Statement, TableFactor, TableWithJoins, Value, With,
+    SelectItemQualifiedWildcardKind, SetExpr, Statement, TableFactor, TableWithJoins, Value, With,
     helpers::attached_token::AttachedToken,
 };
 
@@ -168,12 +169,84 @@ fn item_parts(item: &SelectItem) -> Option<(&Expr, Option<Vec<Ident>>)> {
     }
 }
 
-/// Rewrites the generator items of `select` into their unnest columns; `arg_types` holds the
-/// type of each generator's argument in order, where known.
+/// The struct `s` of an `s.*` item, where `s` does not name a relation of the FROM clause
+/// (whose `t.*` is a plain wildcard).
+fn struct_star(item: &SelectItem, relations: &[String]) -> Option<Expr> {
+    let SelectItem::QualifiedWildcard(SelectItemQualifiedWildcardKind::ObjectName(name), _) = item
+    else {
+        return None;
+    };
+    let parts: Vec<Ident> = name
+        .0
+        .iter()
+        .filter_map(|p| p.as_ident().cloned())
+        .collect();
+    let first = parts.first()?;
+    if parts.len() != name.0.len()
+        || relations
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(&first.value))
+    {
+        return None;
+    }
+    Some(match parts.len() {
+        1 => Expr::Identifier(parts[0].clone()),
+        _ => Expr::CompoundIdentifier(parts),
+    })
+}
+
+/// The argument of each typed item of `select`, in order.
+fn typed_args(select: &Select) -> Vec<Expr> {
+    let relations = super::lateral_view::relation_names(&select.from);
+    select
+        .projection
+        .iter()
+        .filter_map(|item| match item_parts(item) {
+            Some((expr, _)) => Generator::of(expr).map(|g| g.arg),
+            None => struct_star(item, &relations),
+        })
+        .collect()
+}
+
+/// `s.*` as one column per field of the struct `s`, named as the field.
+fn struct_fields(strukt: Expr, data_type: &DataType) -> Option<Vec<SelectItem>> {
+    let DataType::Struct(fields) = data_type else {
+        return None;
+    };
+    Some(
+        fields
+            .iter()
+            .map(|f| SelectItem::ExprWithAlias {
+                expr: call(
+                    "get_field",
+                    vec![
+                        strukt.clone(),
+                        Expr::value(Value::SingleQuotedString(f.name().clone())),
+                    ],
+                ),
+                alias: Ident::with_quote('"', f.name().clone()),
+            })
+            .collect(),
+    )
+}
+
+/// Rewrites the typed items of `select` into their columns; `arg_types` holds the type of
+/// each one's argument in order, where known (without it, generators are taken to be over
+/// arrays and `s.*` is left to DataFusion).
 pub(super) fn expand_items(select: &mut Select, arg_types: Option<&[DataType]>) -> Result<()> {
+    let relations = super::lateral_view::relation_names(&select.from);
     let mut k = 0;
     let mut items = Vec::with_capacity(select.projection.len());
     for item in select.projection.drain(..) {
+        if let Some(strukt) = struct_star(&item, &relations) {
+            let arg_type = arg_types.and_then(|types| types.get(k));
+            k += 1;
+            match arg_type.and_then(|t| struct_fields(strukt, t)) {
+                Some(fields) => items.extend(fields),
+                None => items.push(item),
+            }
+            continue;
+        }
         let Some((generator, aliases)) =
             item_parts(&item).and_then(|(expr, aliases)| Generator::of(expr).map(|g| (g, aliases)))
         else {
@@ -214,9 +287,9 @@ pub(super) fn expand_items(select: &mut Select, arg_types: Option<&[DataType]>) 
     Ok(())
 }
 
-/// Expands every generator of `statement` that sits at the top of a SELECT reachable through
-/// queries, set operations, CTEs and derived tables, with its argument's type. Generators
-/// elsewhere (in expression subqueries) are left to the syntactic rewrite, as arrays.
+/// Expands every typed item of `statement` in a SELECT reachable through queries, set
+/// operations, CTEs and derived tables, with its argument's type. Generators elsewhere (in
+/// expression subqueries) are left to the syntactic rewrite, as arrays.
 pub async fn expand(ctx: &SessionContext, statement: &mut Statement) -> Result<()> {
     match statement {
         Statement::Query(query) => expand_query(ctx, query, &[]).await,
@@ -298,12 +371,7 @@ fn expand_factor<'a>(
 }
 
 async fn expand_select(ctx: &SessionContext, select: &mut Select, scope: &[Cte]) -> Result<()> {
-    let args: Vec<Expr> = select
-        .projection
-        .iter()
-        .filter_map(|item| item_parts(item).and_then(|(expr, _)| Generator::of(expr)))
-        .map(|g| g.arg)
-        .collect();
+    let args = typed_args(select);
     if args.is_empty() {
         return Ok(());
     }
