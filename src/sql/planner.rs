@@ -1,7 +1,8 @@
 //! [`SparkExprPlanner`]: Spark's operator semantics where DataFusion's differ, decided with
 //! the operand types at planning time: `/` between integers divides as doubles (`5 / 2` is
-//! `2.5`), decimal arithmetic has Spark's result types ([`super::decimal`]), and `array[i]`
-//! counts from 0 and fails out of bounds, as Spark does.
+//! `2.5`), integer `+ - *` fail on overflow, a zero divisor fails `/` and `%`, decimal
+//! arithmetic has Spark's result types ([`super::decimal`]), and `array[i]` counts from 0 and
+//! fails out of bounds, as Spark's ANSI mode does.
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::DFSchema;
@@ -13,6 +14,7 @@ use datafusion::logical_expr::planner::{
 use datafusion::logical_expr::{Expr, ExprSchemable, Operator, cast};
 
 use super::functions::array_get::{Access, SparkArrayGet};
+use super::functions::checked::{Arithmetic, SparkChecked};
 use super::functions::divisor::{Division, KindlingDivisor, TRY_DIVISOR};
 
 fn divisor_check(division: Division) -> datafusion::logical_expr::ScalarUDF {
@@ -66,6 +68,23 @@ impl ExprPlanner for SparkExprPlanner {
             super::decimal::plan(&expr.left, &left, op, &expr.right, &right, &guard)
         {
             return Ok(PlannerResult::Planned(planned));
+        }
+        // Integer `+ - *` fail on overflow, as in Spark's ANSI mode (DataFusion wraps).
+        let checked = match op {
+            Operator::Plus => Some(Arithmetic::Add),
+            Operator::Minus => Some(Arithmetic::Subtract),
+            Operator::Multiply => Some(Arithmetic::Multiply),
+            _ => None,
+        };
+        if let Some(arithmetic) = checked
+            && left.is_integer()
+            && right.is_integer()
+        {
+            let udf =
+                datafusion::logical_expr::ScalarUDF::from(SparkChecked::new(arithmetic, false));
+            return Ok(PlannerResult::Planned(
+                udf.call(vec![expr.left, expr.right]),
+            ));
         }
         let (l, r) =
             if op == Operator::Divide && is_integer_or_null(&left) && is_integer_or_null(&right) {

@@ -4,6 +4,7 @@
 pub mod array_get;
 pub mod avg;
 pub mod binary_to_string;
+pub mod checked;
 pub mod date_format;
 pub mod ddl;
 pub mod divisor;
@@ -44,6 +45,17 @@ pub fn register_spark_functions(registry: &mut dyn FunctionRegistry) -> Result<(
         binary_to_string::SparkBinaryToString::new(),
     )))?;
     registry.register_udf(Arc::new(ScalarUDF::from(size::SparkSize::new())))?;
+    for op in [
+        checked::Arithmetic::Add,
+        checked::Arithmetic::Subtract,
+        checked::Arithmetic::Multiply,
+    ] {
+        for tolerant in [false, true] {
+            registry.register_udf(Arc::new(ScalarUDF::from(checked::SparkChecked::new(
+                op, tolerant,
+            ))))?;
+        }
+    }
     for division in [
         divisor::Division::Divide,
         divisor::Division::Remainder,
