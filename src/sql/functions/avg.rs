@@ -56,6 +56,35 @@ impl SparkAvg {
     }
 }
 
+impl SparkAvg {
+    /// What `make` makes of DataFusion's avg over the widened input `(p, s)` of `args`,
+    /// rounded to Spark's result type.
+    fn rounded<T: ?Sized>(
+        &self,
+        args: AccumulatorArgs,
+        p: u8,
+        s: i8,
+        make: impl FnOnce(&Avg, AccumulatorArgs) -> Result<Box<T>>,
+    ) -> Result<Box<Rounded<T>>> {
+        let (input, output) = (widened(p, s), result_type(p, s));
+        let fields = [Arc::new(Field::new("avg_input", input.clone(), true)) as FieldRef];
+        let return_type = self.decimal.return_type(std::slice::from_ref(&input))?;
+        let inner = make(
+            &self.decimal,
+            AccumulatorArgs {
+                return_field: Arc::new(Field::new(args.name, return_type, true)),
+                expr_fields: &fields,
+                ..args
+            },
+        )?;
+        Ok(Box::new(Rounded {
+            inner,
+            input,
+            output,
+        }))
+    }
+}
+
 /// The decimal DataFusion averages in place of `(p, s)`: one digit more of scale, so that its
 /// truncated result can be rounded to Spark's scale.
 fn widened(precision: u8, scale: i8) -> DataType {
@@ -115,22 +144,8 @@ impl AggregateUDFImpl for SparkAvg {
             }
             return self.other.inner().accumulator(args);
         };
-        let (input, output) = (widened(p, s), result_type(p, s));
-        let fields = [Arc::new(Field::new("avg_input", input.clone(), true)) as FieldRef];
-        let inner = self.decimal.accumulator(AccumulatorArgs {
-            return_field: Arc::new(Field::new(
-                args.name,
-                self.decimal.return_type(std::slice::from_ref(&input))?,
-                true,
-            )),
-            expr_fields: &fields,
-            ..args
-        })?;
-        Ok(Box::new(Rounded {
-            inner,
-            input,
-            output,
-        }))
+        self.rounded(args, p, s, |avg, args| avg.accumulator(args))
+            .map(|rounded| rounded as Box<dyn Accumulator>)
     }
 
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
@@ -168,22 +183,8 @@ impl AggregateUDFImpl for SparkAvg {
         let Some((p, s)) = decimal_input(args.expr_fields) else {
             return self.other.inner().create_groups_accumulator(args);
         };
-        let (input, output) = (widened(p, s), result_type(p, s));
-        let fields = [Arc::new(Field::new("avg_input", input.clone(), true)) as FieldRef];
-        let inner = self.decimal.create_groups_accumulator(AccumulatorArgs {
-            return_field: Arc::new(Field::new(
-                args.name,
-                self.decimal.return_type(std::slice::from_ref(&input))?,
-                true,
-            )),
-            expr_fields: &fields,
-            ..args
-        })?;
-        Ok(Box::new(Rounded {
-            inner,
-            input,
-            output,
-        }))
+        self.rounded(args, p, s, |avg, args| avg.create_groups_accumulator(args))
+            .map(|rounded| rounded as Box<dyn GroupsAccumulator>)
     }
 
     fn reverse_expr(&self) -> ReversedUDAF {
