@@ -3,7 +3,12 @@
 //! type's width), capped at 38 digits by Spark's precision-loss rule, and division rounded
 //! HALF_UP to Spark's scale, where DataFusion keeps `s1 + 4` digits and truncates.
 
+use datafusion::arrow::array::ArrayRef;
+use datafusion::arrow::compute::cast as arrow_cast;
+use datafusion::arrow::compute::kernels::numeric;
 use datafusion::arrow::datatypes::DataType;
+use datafusion::common::plan_err;
+use datafusion::error::Result;
 use datafusion::logical_expr::{BinaryExpr, Expr, Operator, cast};
 
 /// The largest precision of a 128-bit decimal, Spark's `DecimalType.MAX_PRECISION`.
@@ -97,16 +102,58 @@ fn result_type(op: Operator, l: Decimal, r: Decimal) -> Option<(Decimal, i16)> {
     Some((bounded(precision, scale), precision))
 }
 
+/// The types to divide `l / r` in so that DataFusion's quotient, whose scale is the
+/// dividend's + 4 (truncated), has one digit more than Spark's `result` keeps: casting it to
+/// `result` then rounds HALF_UP as Spark does. 256 bits where 128 could overflow.
+fn division_operands(l: Decimal, r: Decimal, result: Decimal) -> (DataType, DataType) {
+    let scale = l.scale.max(result.scale - 3);
+    let dividend = Decimal::new(l.precision + (scale - l.scale) as u8, scale);
+    let digits = u16::from(dividend.precision) + 4 + r.scale.max(0) as u16;
+    if digits > u16::from(MAX_PRECISION) {
+        (
+            DataType::Decimal256(dividend.precision, dividend.scale),
+            DataType::Decimal256(r.precision, r.scale),
+        )
+    } else {
+        (dividend.data_type(), r.data_type())
+    }
+}
+
+/// `l / r` of two decimal arrays, rounded HALF_UP to `result` (precision, scale), or to the
+/// type Spark's `/` gives where `result` is `None`.
+pub fn divide(l: &ArrayRef, r: &ArrayRef, result: Option<(u8, i8)>) -> Result<ArrayRef> {
+    let (DataType::Decimal128(p1, s1), DataType::Decimal128(p2, s2)) =
+        (l.data_type(), r.data_type())
+    else {
+        return plan_err!(
+            "decimal division expects two decimals, got {} and {}",
+            l.data_type(),
+            r.data_type()
+        );
+    };
+    let (ld, rd) = (Decimal::new(*p1, *s1), Decimal::new(*p2, *s2));
+    let result = match result {
+        Some((p, s)) => Decimal::new(p, s),
+        None => match result_type(Operator::Divide, ld, rd) {
+            Some((result, _)) => result,
+            None => return plan_err!("no result type for a decimal division"),
+        },
+    };
+    let (lt, rt) = division_operands(ld, rd, result);
+    let quotient = numeric::div(&arrow_cast(l, &lt)?, &arrow_cast(r, &rt)?)?;
+    Ok(arrow_cast(&quotient, &result.data_type())?)
+}
+
 /// Plans `left op right` with Spark's decimal semantics when one side is a decimal and the
-/// other a decimal or an integer, with `guard` applied to the right operand; `None` leaves it
-/// to DataFusion.
+/// other a decimal or an integer, with `guard(left, right)` in place of the right operand;
+/// `None` leaves it to DataFusion.
 pub fn plan(
     left: &Expr,
     left_type: &DataType,
     op: Operator,
     right: &Expr,
     right_type: &DataType,
-    guard: &dyn Fn(Expr) -> Expr,
+    guard: &dyn Fn(&Expr, Expr) -> Expr,
 ) -> Option<Expr> {
     if !matches!(left_type, DataType::Decimal128(..))
         && !matches!(right_type, DataType::Decimal128(..))
@@ -116,21 +163,14 @@ pub fn plan(
     let l = operand(left, left_type)?;
     let r = operand(right, right_type)?;
     let (result, unbounded_precision) = result_type(op, l, r)?;
-    let binary =
-        |l: Expr, r: Expr| Expr::BinaryExpr(BinaryExpr::new(Box::new(l), op, Box::new(guard(r))));
+    let binary = |l: Expr, r: Expr| {
+        let r = guard(&l, r);
+        Expr::BinaryExpr(BinaryExpr::new(Box::new(l), op, Box::new(r)))
+    };
     // Exact 256-bit arithmetic where 128 bits could overflow before the result is rounded.
     let wide = |d: Decimal| DataType::Decimal256(d.precision, d.scale);
     if op == Operator::Divide {
-        // DataFusion's quotient has the dividend's scale + 4, truncated: give the dividend
-        // enough scale for one digit more than Spark keeps, then round to Spark's scale.
-        let scale = l.scale.max(result.scale - 3);
-        let dividend = Decimal::new(l.precision + (scale - l.scale) as u8, scale);
-        let digits = u16::from(dividend.precision) + 4 + r.scale.max(0) as u16;
-        let (lt, rt) = if digits > u16::from(MAX_PRECISION) {
-            (wide(dividend), wide(r))
-        } else {
-            (dividend.data_type(), r.data_type())
-        };
+        let (lt, rt) = division_operands(l, r, result);
         let quotient = binary(cast(left.clone(), lt), cast(right.clone(), rt));
         return Some(cast(quotient, result.data_type()));
     }

@@ -6,8 +6,9 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    Expr, Ident, LateralView, ObjectName, Query, Select, SelectItem, SetExpr, Statement,
-    TableAlias, TableFactor, TableWithJoins, VisitMut, VisitorMut,
+    ExceptSelectItem, Expr, Ident, LateralView, ObjectName, Query, Select, SelectItem,
+    SelectItemQualifiedWildcardKind, SetExpr, Statement, TableAlias, TableFactor, TableWithJoins,
+    VisitMut, VisitorMut,
 };
 use datafusion::sql::sqlparser::parser::Parser;
 
@@ -19,15 +20,38 @@ pub fn rewrite(statement: &mut Statement) {
     impl VisitorMut for Views {
         type Break = ();
         fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
-            if let SetExpr::Select(select) = query.body.as_mut()
-                && !select.lateral_views.is_empty()
-            {
-                rewrite_select(select);
+            match query.body.as_mut() {
+                SetExpr::Select(select) => {
+                    // The query's ORDER BY reads the last view too.
+                    if let Some((names, last)) = rewrite_select(select)
+                        && let Some(order_by) = query.order_by.as_mut()
+                    {
+                        let _ = order_by.visit(&mut Requalify {
+                            from: &names,
+                            to: &last,
+                        });
+                    }
+                }
+                body => rewrite_branches(body),
             }
             ControlFlow::Continue(())
         }
     }
     let _ = statement.visit(&mut Views);
+}
+
+/// The SELECTs of a set operation's branches (`... UNION ALL ...`).
+fn rewrite_branches(body: &mut SetExpr) {
+    match body {
+        SetExpr::Select(select) => {
+            let _ = rewrite_select(select);
+        }
+        SetExpr::SetOperation { left, right, .. } => {
+            rewrite_branches(left);
+            rewrite_branches(right);
+        }
+        _ => {}
+    }
 }
 
 /// The names the relations of `from` are referred to by (their aliases, or table names).
@@ -78,17 +102,47 @@ impl VisitorMut for Requalify<'_> {
     }
 }
 
-fn rewrite_select(select: &mut Select) {
-    let Some(template) = template() else {
-        return;
-    };
+/// Rewrites the lateral views of `select`, if any; returns the names that now stand for its
+/// last view, and that view's name.
+fn rewrite_select(select: &mut Select) -> Option<(Vec<String>, Ident)> {
+    if select.lateral_views.is_empty() {
+        return None;
+    }
+    let template = template()?;
     let views = std::mem::take(&mut select.lateral_views);
     let mut from = std::mem::take(&mut select.from);
     let mut qualifiers = relation_names(&from);
     let Some(last_name) = views.last().map(view_name) else {
         select.from = from;
-        return;
+        return None;
     };
+    // `t.*` of the one table stays its columns: the last view's but the generated ones.
+    let generated: Vec<Ident> = views
+        .iter()
+        .flat_map(|v| v.lateral_col_alias.iter().cloned())
+        .collect();
+    if let ([table], Some((first, rest))) = (qualifiers.as_slice(), generated.split_first())
+        && views.iter().all(|v| !v.lateral_col_alias.is_empty())
+    {
+        for item in select.projection.iter_mut() {
+            if let SelectItem::QualifiedWildcard(
+                SelectItemQualifiedWildcardKind::ObjectName(name),
+                options,
+            ) = item
+                && options.opt_except.is_none()
+                && name.0.len() == 1
+                && name.0[0]
+                    .as_ident()
+                    .is_some_and(|i| i.value.eq_ignore_ascii_case(table))
+            {
+                *name = ObjectName::from(vec![last_name.clone()]);
+                options.opt_except = Some(ExceptSelectItem {
+                    first_element: first.clone(),
+                    additional_elements: rest.to_vec(),
+                });
+            }
+        }
+    }
     // The rest of the SELECT reads the last view, which holds every column.
     let mut all_names = qualifiers.clone();
     all_names.extend(views.iter().map(|v| view_name(v).value));
@@ -129,6 +183,7 @@ fn rewrite_select(select: &mut Select) {
         qualifiers.push(name.value);
     }
     select.from = from;
+    Some((all_names, last_name))
 }
 
 /// The name a lateral view is referred to by.

@@ -10,6 +10,7 @@ pub mod lateral_view;
 pub mod naming;
 pub mod planner;
 pub mod rewrite;
+pub mod short_circuit;
 pub mod steps;
 pub mod typed_items;
 pub mod types;

@@ -58,11 +58,14 @@ impl ExprPlanner for SparkExprPlanner {
         let left = expr.left.get_type(schema)?;
         let right = expr.right.get_type(schema)?;
         // Spark's ANSI mode fails a division by zero, of doubles too.
-        let guard = |divisor: Expr| match op {
-            _ if tolerant => divisor_check(Division::Tolerant).call(vec![divisor]),
-            Operator::Divide => divisor_check(Division::Divide).call(vec![divisor]),
-            Operator::Modulo => divisor_check(Division::Remainder).call(vec![divisor]),
-            _ => divisor,
+        let guard = |dividend: &Expr, divisor: Expr| {
+            let division = match op {
+                _ if tolerant => Division::Tolerant,
+                Operator::Divide => Division::Divide,
+                Operator::Modulo => Division::Remainder,
+                _ => return divisor,
+            };
+            divisor_check(division).call(vec![dividend.clone(), divisor])
         };
         if let Some(planned) =
             super::decimal::plan(&expr.left, &left, op, &expr.right, &right, &guard)
@@ -98,7 +101,11 @@ impl ExprPlanner for SparkExprPlanner {
                 return Ok(PlannerResult::Original(expr));
             };
         Ok(PlannerResult::Planned(Expr::BinaryExpr(
-            datafusion::logical_expr::BinaryExpr::new(Box::new(l), op, Box::new(guard(r))),
+            datafusion::logical_expr::BinaryExpr::new(
+                Box::new(l.clone()),
+                op,
+                Box::new(guard(&l, r)),
+            ),
         )))
     }
 

@@ -117,6 +117,7 @@ impl VisitorMut for SparkRewriter {
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<Self::Break> {
         translate_regex_literals(expr);
         super::aliases::rewrite_call(expr);
+        super::short_circuit::rewrite(expr);
         match expr {
             Expr::Function(f) if f.name.to_string().eq_ignore_ascii_case("explode") => {
                 f.name = ObjectName::from(vec![Ident::new("unnest")]);

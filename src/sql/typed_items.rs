@@ -13,9 +13,9 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::{
-    Cte, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, Query, Select, SelectItem,
-    SelectItemQualifiedWildcardKind, SetExpr, Statement, TableFactor, TableWithJoins, Value, With,
-    helpers::attached_token::AttachedToken,
+    CastKind, Cte, DataType as SqlDataType, Expr, FunctionArg, FunctionArgExpr, FunctionArguments,
+    Ident, Query, Select, SelectItem, SelectItemQualifiedWildcardKind, SetExpr, Statement,
+    TableFactor, TableWithJoins, Value, With, helpers::attached_token::AttachedToken,
 };
 
 use super::rewrite::call;
@@ -95,7 +95,15 @@ impl Generator {
                     call("cardinality", vec![arg()]),
                 ],
             );
-            columns.push((unnest(positions), Some("pos".to_string())));
+            // Spark's `pos` is an INT.
+            let pos = Expr::Cast {
+                kind: CastKind::Cast,
+                expr: Box::new(unnest(positions)),
+                data_type: SqlDataType::Int(None),
+                array: false,
+                format: None,
+            };
+            columns.push((pos, Some("pos".to_string())));
         }
         match (self.kind, arg_type) {
             (Kind::Inline, None) => columns.push((call("unnest", vec![unnest(arg())]), None)),
@@ -195,17 +203,12 @@ fn struct_star(item: &SelectItem, relations: &[String]) -> Option<Expr> {
     })
 }
 
-/// The argument of each typed item of `select`, in order.
-fn typed_args(select: &Select) -> Vec<Expr> {
-    let relations = super::lateral_view::relation_names(&select.from);
-    select
-        .projection
-        .iter()
-        .filter_map(|item| match item_parts(item) {
-            Some((expr, _)) => Generator::of(expr).map(|g| g.arg),
-            None => struct_star(item, &relations),
-        })
-        .collect()
+/// The argument of `item` if it is typed (a generator or `s.*`).
+fn typed_arg(item: &SelectItem, relations: &[String]) -> Option<Expr> {
+    match item_parts(item) {
+        Some((expr, _)) => Generator::of(expr).map(|g| g.arg),
+        None => struct_star(item, relations),
+    }
 }
 
 /// `s.*` as one column per field of the struct `s`, named as the field.
@@ -371,37 +374,41 @@ fn expand_factor<'a>(
 }
 
 async fn expand_select(ctx: &SessionContext, select: &mut Select, scope: &[Cte]) -> Result<()> {
-    let args = typed_args(select);
-    if args.is_empty() {
+    let relations = super::lateral_view::relation_names(&select.from);
+    if !select
+        .projection
+        .iter()
+        .any(|item| typed_arg(item, &relations).is_some())
+    {
         return Ok(());
     }
     // Where the probe cannot be planned the query itself will fail to plan, with the
     // message that matters; the expansion then assumes arrays.
-    let types = probe_types(ctx, select, scope, args).await.ok();
+    let types = probe_types(ctx, select, scope, &relations).await.ok();
     expand_items(select, types.as_deref())
 }
 
-/// The types of `args` over `select`'s FROM clause: a copy of `select` projecting just them,
-/// with the CTEs in `scope`, rewritten as any query is and planned.
+/// The types of the typed items' arguments over `select`: a copy of `select` with each typed
+/// item replaced in place by its argument (so that GROUP BY aliases and ordinals still
+/// resolve), with the CTEs in `scope`, rewritten as any query is and planned.
 async fn probe_types(
     ctx: &SessionContext,
     select: &Select,
     scope: &[Cte],
-    args: Vec<Expr>,
+    relations: &[String],
 ) -> Result<Vec<DataType>> {
     let mut probe = select.clone();
-    probe.projection = args
-        .into_iter()
-        .enumerate()
-        .map(|(i, expr)| SelectItem::ExprWithAlias {
-            expr,
-            alias: Ident::with_quote('"', format!("kindling_probe_{i}")),
-        })
-        .collect();
-    // Clauses that may name the items just replaced.
-    probe.having = None;
-    probe.qualify = None;
-    probe.sort_by.clear();
+    let mut names = Vec::new();
+    for item in probe.projection.iter_mut() {
+        if let Some(expr) = typed_arg(item, relations) {
+            let name = format!("kindling_probe_{}", names.len());
+            *item = SelectItem::ExprWithAlias {
+                expr,
+                alias: Ident::with_quote('"', name.clone()),
+            };
+            names.push(name);
+        }
+    }
     let query = Query {
         with: (!scope.is_empty()).then(|| With {
             with_token: AttachedToken::empty(),
@@ -424,10 +431,14 @@ async fn probe_types(
         .state()
         .statement_to_plan(DFStatement::Statement(Box::new(statement)))
         .await?;
-    Ok(plan
-        .schema()
-        .fields()
+    names
         .iter()
-        .map(|f| f.data_type().clone())
-        .collect())
+        .map(|name| {
+            Ok(plan
+                .schema()
+                .field_with_unqualified_name(name)?
+                .data_type()
+                .clone())
+        })
+        .collect()
 }

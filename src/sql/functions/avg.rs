@@ -1,12 +1,13 @@
-//! Spark's `avg` (and `mean`): a decimal's average is DECIMAL(p + 4, s + 4) rounded HALF_UP,
-//! where DataFusion's truncates; any other number's is a double, as `datafusion-spark`'s avg
-//! gives it. The decimal average is DataFusion's, fed one digit more of scale and rounded.
+//! Spark's `avg` (and `mean`): a decimal's average is DECIMAL(p + 4, s + 4), the exact quotient
+//! of its sum and count rounded HALF_UP, where DataFusion's truncates; any other number's is a
+//! double, as `datafusion-spark`'s avg gives it. DataFusion's decimal avg keeps the sum and
+//! count; the quotient is taken from them.
 
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, BooleanArray};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
+use datafusion::arrow::datatypes::{DataType, FieldRef};
 use datafusion::common::{ScalarValue, plan_err};
 use datafusion::error::Result;
 use datafusion::functions_aggregate::average::Avg;
@@ -57,8 +58,7 @@ impl SparkAvg {
 }
 
 impl SparkAvg {
-    /// What `make` makes of DataFusion's avg over the widened input `(p, s)` of `args`,
-    /// rounded to Spark's result type.
+    /// What `make` makes of DataFusion's avg for `args`, evaluated as Spark evaluates it.
     fn rounded<T: ?Sized>(
         &self,
         args: AccumulatorArgs,
@@ -66,32 +66,11 @@ impl SparkAvg {
         s: i8,
         make: impl FnOnce(&Avg, AccumulatorArgs) -> Result<Box<T>>,
     ) -> Result<Box<Rounded<T>>> {
-        let (input, output) = (widened(p, s), result_type(p, s));
-        let fields = [Arc::new(Field::new("avg_input", input.clone(), true)) as FieldRef];
-        let return_type = self.decimal.return_type(std::slice::from_ref(&input))?;
-        let inner = make(
-            &self.decimal,
-            AccumulatorArgs {
-                return_field: Arc::new(Field::new(args.name, return_type, true)),
-                expr_fields: &fields,
-                ..args
-            },
-        )?;
+        let inner = make(&self.decimal, args)?;
         Ok(Box::new(Rounded {
             inner,
-            input,
-            output,
+            output: result_type(p, s),
         }))
-    }
-}
-
-/// The decimal DataFusion averages in place of `(p, s)`: one digit more of scale, so that its
-/// truncated result can be rounded to Spark's scale.
-fn widened(precision: u8, scale: i8) -> DataType {
-    if precision < MAX && (scale as u8) < MAX {
-        DataType::Decimal128(precision + 1, scale + 1)
-    } else {
-        DataType::Decimal128(precision, scale)
     }
 }
 
@@ -138,10 +117,11 @@ impl AggregateUDFImpl for SparkAvg {
     }
 
     fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        if args.is_distinct {
+            // DataFusion's distinct average (it truncates a decimal's).
+            return self.decimal.accumulator(args);
+        }
         let Some((p, s)) = decimal_input(args.expr_fields) else {
-            if args.is_distinct {
-                return self.decimal.accumulator(args);
-            }
             return self.other.inner().accumulator(args);
         };
         self.rounded(args, p, s, |avg, args| avg.accumulator(args))
@@ -149,23 +129,10 @@ impl AggregateUDFImpl for SparkAvg {
     }
 
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
-        let Some((p, s)) = decimal_input(args.input_fields) else {
-            if args.is_distinct {
-                return self.decimal.state_fields(args);
-            }
-            return self.other.inner().state_fields(args);
-        };
-        let input = widened(p, s);
-        let fields = [Arc::new(Field::new("avg_input", input.clone(), true)) as FieldRef];
-        self.decimal.state_fields(StateFieldsArgs {
-            input_fields: &fields,
-            return_field: Arc::new(Field::new(
-                args.name,
-                self.decimal.return_type(&[input])?,
-                true,
-            )),
-            ..args
-        })
+        if args.is_distinct || decimal_input(args.input_fields).is_some() {
+            return self.decimal.state_fields(args);
+        }
+        self.other.inner().state_fields(args)
     }
 
     fn groups_accumulator_supported(&self, args: AccumulatorArgs) -> bool {
@@ -192,18 +159,31 @@ impl AggregateUDFImpl for SparkAvg {
     }
 }
 
-/// DataFusion's decimal average over the input with one digit more of scale, rounded (HALF_UP,
-/// as arrow's decimal cast rounds) to Spark's result type.
+/// DataFusion's decimal average, evaluated from its state (count, sum) with Spark's division.
 struct Rounded<A: ?Sized> {
     inner: Box<A>,
-    input: DataType,
     output: DataType,
 }
 
-impl Rounded<dyn Accumulator> {
-    fn widen(&self, values: &[ArrayRef]) -> Result<Vec<ArrayRef>> {
-        values.iter().map(|v| Ok(cast(v, &self.input)?)).collect()
-    }
+/// Spark's average from DataFusion's avg state: `sum / count` rounded HALF_UP to the result
+/// type, NULL where nothing was counted.
+fn spark_average(state: &[ArrayRef], output: &DataType) -> Result<ArrayRef> {
+    let [count, sum] = state else {
+        return datafusion::common::internal_err!("avg state is (count, sum)");
+    };
+    // Spark's sum type is DECIMAL(min(p + 10, 38), s); DataFusion's may be wider.
+    let sum = match sum.data_type() {
+        DataType::Decimal256(p, s) => cast(sum, &DataType::Decimal128((*p).min(MAX), *s))?,
+        _ => Arc::clone(sum),
+    };
+    let count = cast(count, &DataType::Decimal128(20, 0))?;
+    let zero = ScalarValue::Decimal128(Some(0), 20, 0).to_scalar()?;
+    let none = datafusion::arrow::compute::kernels::cmp::eq(&count, &zero)?;
+    let count = datafusion::arrow::compute::nullif(&count, &none)?;
+    let DataType::Decimal128(p, s) = output else {
+        return datafusion::common::internal_err!("a decimal average is a decimal, not {output}");
+    };
+    crate::sql::decimal::divide(&sum, &count, Some((*p, *s)))
 }
 
 impl std::fmt::Debug for Rounded<dyn Accumulator> {
@@ -216,12 +196,17 @@ impl std::fmt::Debug for Rounded<dyn Accumulator> {
 
 impl Accumulator for Rounded<dyn Accumulator> {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        let values = self.widen(values)?;
-        self.inner.update_batch(&values)
+        self.inner.update_batch(values)
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        self.inner.evaluate()?.cast_to(&self.output)
+        let state = self
+            .inner
+            .state()?
+            .iter()
+            .map(|v| v.to_array())
+            .collect::<Result<Vec<_>>>()?;
+        ScalarValue::try_from_array(&spark_average(&state, &self.output)?, 0)
     }
 
     fn size(&self) -> usize {
@@ -237,8 +222,7 @@ impl Accumulator for Rounded<dyn Accumulator> {
     }
 
     fn retract_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        let values = self.widen(values)?;
-        self.inner.retract_batch(&values)
+        self.inner.retract_batch(values)
     }
 
     fn supports_retract_batch(&self) -> bool {
@@ -254,13 +238,13 @@ impl GroupsAccumulator for Rounded<dyn GroupsAccumulator> {
         opt_filter: Option<&BooleanArray>,
         total_num_groups: usize,
     ) -> Result<()> {
-        let values = [cast(&values[0], &self.input)?];
         self.inner
-            .update_batch(&values, group_indices, opt_filter, total_num_groups)
+            .update_batch(values, group_indices, opt_filter, total_num_groups)
     }
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
-        Ok(cast(&self.inner.evaluate(emit_to)?, &self.output)?)
+        // The state holds the same groups evaluate would emit, as (count, sum).
+        spark_average(&self.inner.state(emit_to)?, &self.output)
     }
 
     fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
@@ -282,8 +266,7 @@ impl GroupsAccumulator for Rounded<dyn GroupsAccumulator> {
         values: &[ArrayRef],
         opt_filter: Option<&BooleanArray>,
     ) -> Result<Vec<ArrayRef>> {
-        let values = [cast(&values[0], &self.input)?];
-        self.inner.convert_to_state(&values, opt_filter)
+        self.inner.convert_to_state(values, opt_filter)
     }
 
     fn size(&self) -> usize {

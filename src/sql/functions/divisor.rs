@@ -1,11 +1,9 @@
-//! `kindling_divisor(x)` and `kindling_modulus(x)`: their argument unchanged, or Spark's ANSI
-//! error where a value is zero (`[DIVIDE_BY_ZERO]` for `/`, `[REMAINDER_BY_ZERO]` for `%`),
-//! which DataFusion does not raise for doubles (∞, NaN) nor in Spark's words. The planner
-//! ([`crate::sql::planner`]) wraps every divisor in one. `kindling_try_divisor(x)` turns zeros
-//! into NULL instead: `try_divide(a, b)` and `try_mod(a, b)` divide by it.
-
-use std::sync::Arc;
-
+//! `kindling_divisor(a, b)` and `kindling_modulus(a, b)`: the divisor `b` of `a / b` (`a % b`),
+//! or Spark's ANSI error where it is zero and `a` is not NULL (`[DIVIDE_BY_ZERO]`,
+//! `[REMAINDER_BY_ZERO]`), which DataFusion does not raise for doubles (∞, NaN) nor in Spark's
+//! words; a zero beside a NULL dividend becomes NULL, as the quotient is. The planner
+//! ([`crate::sql::planner`]) wraps every divisor in one. `try_divide(a, b)` and `try_mod(a, b)`
+//! divide by `kindling_try_divisor(a, b)`, which never fails: every zero becomes NULL.
 use datafusion::arrow::array::{Array, ArrayRef, ArrowPrimitiveType, AsArray, BooleanArray};
 use datafusion::arrow::compute::nullif;
 use datafusion::arrow::datatypes::{
@@ -66,7 +64,7 @@ impl KindlingDivisor {
     pub fn new(division: Division) -> Self {
         KindlingDivisor {
             division,
-            signature: Signature::any(1, Volatility::Immutable),
+            signature: Signature::any(2, Volatility::Immutable),
         }
     }
 }
@@ -103,6 +101,7 @@ fn zeros(array: &ArrayRef) -> Result<BooleanArray> {
         DataType::Float64 => zero_mask::<Float64Type>(array),
         DataType::Decimal128(..) => zero_mask::<Decimal128Type>(array),
         DataType::Decimal256(..) => zero_mask::<Decimal256Type>(array),
+        DataType::Null => BooleanArray::from(vec![false; array.len()]),
         _ => {
             let zero = ScalarValue::new_zero(array.data_type())?;
             (0..array.len())
@@ -122,33 +121,34 @@ impl ScalarUDFImpl for KindlingDivisor {
     }
 
     fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
-        Ok(arg_types[0].clone())
+        match arg_types {
+            [_, divisor] => Ok(divisor.clone()),
+            other => datafusion::common::plan_err!(
+                "{} takes (dividend, divisor), got {other:?}",
+                self.division.name()
+            ),
+        }
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let [divisor] = <[ColumnarValue; 1]>::try_from(args.args).map_err(|_| {
+        let scalar = super::all_scalar(&args.args);
+        let [dividend, divisor] = <[ColumnarValue; 2]>::try_from(args.args).map_err(|_| {
             datafusion::error::DataFusionError::Internal(format!(
-                "{} takes one argument",
+                "{} takes (dividend, divisor)",
                 self.division.name()
             ))
         })?;
-        let values = match &divisor {
-            ColumnarValue::Scalar(s) => s.to_array()?,
-            ColumnarValue::Array(a) => Arc::clone(a),
-        };
+        let values = divisor.to_array(args.number_rows)?;
         let zeros = zeros(&values)?;
         if zeros.true_count() == 0 {
             return Ok(divisor);
         }
         if self.division != Division::Tolerant {
-            return self.division.error();
-        }
-        let tolerated = nullif(&values, &zeros)?;
-        Ok(match divisor {
-            ColumnarValue::Scalar(_) => {
-                ColumnarValue::Scalar(ScalarValue::try_from_array(&tolerated, 0)?)
+            let dividends = dividend.to_array(args.number_rows)?;
+            if (0..zeros.len()).any(|i| zeros.value(i) && dividends.is_valid(i)) {
+                return self.division.error();
             }
-            ColumnarValue::Array(_) => ColumnarValue::Array(tolerated),
-        })
+        }
+        super::columnar(nullif(&values, &zeros)?, scalar)
     }
 }

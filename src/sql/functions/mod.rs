@@ -110,7 +110,7 @@ pub(crate) fn all_scalar(args: &[ColumnarValue]) -> bool {
 
 /// A UDF's result: row 0 as a scalar for scalar arguments, else the whole array.
 pub(crate) fn columnar(result: ArrayRef, scalar: bool) -> Result<ColumnarValue> {
-    if scalar {
+    if scalar && !result.is_empty() {
         Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
             &result, 0,
         )?))

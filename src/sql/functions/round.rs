@@ -127,11 +127,13 @@ impl ScalarUDFImpl for SparkRound {
         let Some(scale) = scale else {
             return Ok(ColumnarValue::Scalar(ScalarValue::try_from(&output)?));
         };
-        // arrow's decimal cast rounds HALF_UP (away from zero) when it drops digits.
-        let rounded = cast(
-            &values,
-            &DataType::Decimal128(MAX as u8, scale.clamp(-MAX, MAX) as i8),
-        )?;
+        // arrow's decimal cast rounds HALF_UP (away from zero) when it drops digits; a scale
+        // beyond the input's keeps the value (`min(s, d)` digits, as the result type has).
+        let scale = match &output {
+            DataType::Decimal128(_, s) if scale >= 0 => i32::from(*s),
+            _ => scale.max(-MAX),
+        };
+        let rounded = cast(&values, &DataType::Decimal128(MAX as u8, scale as i8))?;
         super::columnar(cast(&rounded, &output)?, scalar)
     }
 }
