@@ -1,6 +1,7 @@
-//! Spark's array element access by position: `a[i]` (0-based, [`SUBSCRIPT`]) and
+//! Spark's element access by position: `a[i]` (0-based, [`SUBSCRIPT`]) and
 //! `element_at(a, i)` (1-based, negative from the end) fail on an index out of bounds as
 //! Spark's ANSI mode does; `get(a, i)` and `try_element_at(a, i)` give NULL there instead.
+//! `element_at(map, key)` and `try_element_at(map, key)` give NULL for a missing key.
 
 use std::sync::Arc;
 
@@ -9,6 +10,7 @@ use datafusion::arrow::compute::{cast, take};
 use datafusion::arrow::datatypes::{DataType, Field, Int64Type};
 use datafusion::common::{exec_err, plan_err};
 use datafusion::error::Result;
+use datafusion::functions_nested::map_extract::map_extract_udf;
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
@@ -84,6 +86,19 @@ pub(crate) fn list_type(array_type: &DataType) -> Result<DataType> {
     }
 }
 
+/// The key and value types of a map type.
+fn map_entry_types(map: &DataType) -> Result<(DataType, DataType)> {
+    match map {
+        DataType::Map(entries, _) => match entries.data_type() {
+            DataType::Struct(fields) if fields.len() == 2 => {
+                Ok((fields[0].data_type().clone(), fields[1].data_type().clone()))
+            }
+            other => plan_err!("unexpected map entries type {other}"),
+        },
+        other => plan_err!("expects a map, got {other}"),
+    }
+}
+
 /// Element `indices[row]` of `lists[row]` for every row, read as `access` says; a NULL list
 /// or index gives NULL.
 pub(crate) fn array_get(lists: &ArrayRef, indices: &ArrayRef, access: Access) -> Result<ArrayRef> {
@@ -110,7 +125,8 @@ pub(crate) fn array_get(lists: &ArrayRef, indices: &ArrayRef, access: Access) ->
     )?)
 }
 
-/// `a[i]` and `get(a, i)`, 0-based; see [`Access`].
+/// `a[i]`, `get(a, i)`, `element_at` and `try_element_at`; see [`Access`].
+/// <https://spark.apache.org/docs/latest/api/sql/index.html#element_at>
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct SparkArrayGet {
     access: Access,
@@ -118,12 +134,17 @@ pub struct SparkArrayGet {
 }
 
 impl SparkArrayGet {
-    /// The UDF for `access` ([`Access::Subscript`] or [`Access::Get`]).
+    /// The UDF for `access`.
     pub fn new(access: Access) -> Self {
         SparkArrayGet {
             access,
             signature: Signature::user_defined(Volatility::Immutable),
         }
+    }
+
+    /// Whether `element_at(map, key)` is read by this access.
+    fn reads_maps(&self) -> bool {
+        matches!(self.access, Access::ElementAt | Access::TryElementAt)
     }
 }
 
@@ -138,27 +159,59 @@ impl ScalarUDFImpl for SparkArrayGet {
 
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
         match arg_types {
+            // The key is looked up as the map's key type (a Utf8View or NULL key too).
+            [map @ DataType::Map(_, _), _] if self.reads_maps() => {
+                Ok(vec![map.clone(), map_entry_types(map)?.0])
+            }
             [array, index] if index.is_integer() || index == &DataType::Null => {
                 Ok(vec![list_type(array)?, DataType::Int64])
             }
-            other => plan_err!(
-                "Spark `{}` function expects (array, integer index), got {other:?}",
-                self.access.name()
-            ),
+            other => {
+                let expects = if self.reads_maps() {
+                    "(array, integer index) or (map, key)"
+                } else {
+                    "(array, integer index)"
+                };
+                plan_err!(
+                    "Spark `{}` function expects {expects}, got {other:?}",
+                    self.access.name()
+                )
+            }
         }
     }
 
     fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
-        match list_type(&arg_types[0])? {
-            DataType::List(f) => Ok(f.data_type().clone()),
-            other => plan_err!("expects an array, got {other}"),
+        match &arg_types[0] {
+            map @ DataType::Map(_, _) => Ok(map_entry_types(map)?.1),
+            array => match list_type(array)? {
+                DataType::List(f) => Ok(f.data_type().clone()),
+                other => plan_err!("expects an array, got {other}"),
+            },
         }
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let scalar = super::all_scalar(&args.args);
-        let lists = args.args[0].to_array(args.number_rows)?;
-        let indices = args.args[1].to_array(args.number_rows)?;
-        super::columnar(array_get(&lists, &indices, self.access)?, scalar)
+        let values = match args.args[0].data_type() {
+            DataType::Map(_, _) => {
+                let n = args.number_rows;
+                let lists = map_extract_udf().invoke_with_args(args)?.to_array(n)?;
+                let lists = lists.as_list::<i32>();
+                // map_extract gives a list of 0 or 1 values per row: take its first.
+                let indices: UInt32Array = (0..lists.len())
+                    .map(|i| {
+                        (!lists.is_null(i) && lists.value_length(i) > 0)
+                            .then(|| lists.value_offsets()[i] as u32)
+                    })
+                    .collect();
+                take(lists.values().as_ref(), &indices, None)?
+            }
+            _ => {
+                let lists = args.args[0].to_array(args.number_rows)?;
+                let indices = args.args[1].to_array(args.number_rows)?;
+                array_get(&lists, &indices, self.access)?
+            }
+        };
+        super::columnar(values, scalar)
     }
 }

@@ -8,7 +8,6 @@ pub mod checked;
 pub mod date_format;
 pub mod ddl;
 pub mod divisor;
-pub mod element_at;
 pub mod from_json;
 pub mod get_json_object;
 pub mod java_regex;
@@ -66,13 +65,12 @@ pub fn register_spark_functions(registry: &mut dyn FunctionRegistry) -> Result<(
         ))))?;
     }
     registry.register_udf(Arc::new(ScalarUDF::from(outer::KindlingOuter::new())))?;
-    registry.register_udf(Arc::new(ScalarUDF::from(element_at::SparkElementAt::new(
-        false,
-    ))))?;
-    registry.register_udf(Arc::new(ScalarUDF::from(element_at::SparkElementAt::new(
-        true,
-    ))))?;
-    for access in [array_get::Access::Subscript, array_get::Access::Get] {
+    for access in [
+        array_get::Access::Subscript,
+        array_get::Access::Get,
+        array_get::Access::ElementAt,
+        array_get::Access::TryElementAt,
+    ] {
         registry.register_udf(Arc::new(ScalarUDF::from(array_get::SparkArrayGet::new(
             access,
         ))))?;
