@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, RecordBatch};
+use datafusion::arrow::array::{ArrayRef, RecordBatch, new_empty_array};
 use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::common::tree_node::{Transformed, TreeNode};
@@ -340,6 +340,15 @@ impl Aggregation {
         let mut batch_col = self.num_keys;
         let mut old_col = self.num_keys;
         for (expr, width) in self.exprs.iter().zip(&self.state_widths) {
+            if n == 0 {
+                // An empty batch changes no key; some accumulators (the row-wise ones behind
+                // a GroupsAccumulatorAdapter) cannot emit zero groups.
+                new_states.extend_from_slice(&partial.columns()[batch_col..batch_col + width]);
+                values.push(new_empty_array(expr.field().data_type()));
+                batch_col += width;
+                old_col += width;
+                continue;
+            }
             let mut acc = Self::accumulator(expr)?;
             acc.merge_batch(
                 &partial.columns()[batch_col..batch_col + width],

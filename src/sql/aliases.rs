@@ -2,12 +2,14 @@
 //! on the AST after the SELECT items are named (so headers keep Spark's names): the cast
 //! functions (`int(x)`, `string(x)`, ...), date parts (`year`, `dayofweek`, ...), `first`,
 //! `last`, `count_if`, `approx_count_distinct`, `sign`, `locate`, `unix_timestamp`,
-//! `try_divide` and `try_mod`, and the INT day counts of `date_add`, `date_sub`, `add_months`.
+//! `try_divide` and `try_mod`, the INT day counts of `date_add`, `date_sub`, `add_months`,
+//! `every`/`some`/`any`, `variance`/`std`, `max_by`/`min_by`, `sort_array` and `array_sort`
+//! (Spark's NULL placement), `sequence` and `timestamp_seconds`/`_millis`/`_micros`.
 
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, CaseWhen, CastKind, DataType, ExactNumberInfo, Expr, FunctionArg,
-    FunctionArgExpr, FunctionArguments, TimezoneInfo, Value,
-    helpers::attached_token::AttachedToken,
+    FunctionArgExpr, FunctionArgumentClause, FunctionArguments, OrderByExpr, OrderByOptions,
+    TimezoneInfo, Value, helpers::attached_token::AttachedToken,
 };
 
 use super::rewrite::call;
@@ -49,12 +51,75 @@ fn date_part(name: &str) -> Option<&'static str> {
     })
 }
 
+/// Spark's aggregates that DataFusion has under another name.
+fn renamed_aggregate(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "every" => "bool_and",
+        "some" | "any" => "bool_or",
+        "variance" => "var_samp",
+        "std" => "stddev",
+        _ => return None,
+    })
+}
+
+/// Spark's `timestamp_seconds`-like functions, as the DataFusion function and the factor to
+/// microseconds of their argument.
+fn timestamp_from_number(name: &str) -> Option<i64> {
+    Some(match name {
+        "timestamp_seconds" => 1_000_000,
+        "timestamp_millis" => 1_000,
+        "timestamp_micros" => 1,
+        _ => return None,
+    })
+}
+
+/// DataFusion's `array_sort(array, direction, nulls)`.
+fn array_sort(array: Expr, ascending: bool, nulls_first: bool) -> Expr {
+    call(
+        "array_sort",
+        vec![
+            array,
+            literal(if ascending { "ASC" } else { "DESC" }),
+            literal(if nulls_first {
+                "NULLS FIRST"
+            } else {
+                "NULLS LAST"
+            }),
+        ],
+    )
+}
+
+/// Spark's `max_by(x, y)` (or `min_by`): `x` of the row with the largest (smallest) `y`,
+/// rows with a NULL `y` left out.
+fn value_by(value: Expr, ordering: Expr, descending: bool) -> Expr {
+    let mut f = call("first_value", vec![value]);
+    if let Expr::Function(function) = &mut f {
+        if let FunctionArguments::List(list) = &mut function.args {
+            list.clauses = vec![FunctionArgumentClause::OrderBy(vec![OrderByExpr {
+                expr: ordering.clone(),
+                options: OrderByOptions {
+                    asc: Some(!descending),
+                    nulls_first: Some(false),
+                },
+                with_fill: None,
+            }])];
+        }
+        function.filter = Some(Box::new(Expr::IsNotNull(Box::new(ordering))));
+    }
+    f
+}
+
+/// How Spark prints the comparator `array_sort` fills in.
+const ARRAY_SORT_COMPARATOR: &str = "lambdafunction((IF(((namedlambdavariable() IS NULL) AND (namedlambdavariable() IS NULL)), 0, (IF((namedlambdavariable() IS NULL), 1, (IF((namedlambdavariable() IS NULL), -1, (IF((namedlambdavariable() < namedlambdavariable()), -1, (IF((namedlambdavariable() > namedlambdavariable()), 1, 0)))))))))), namedlambdavariable(), namedlambdavariable())";
+
 /// The defaults Spark prints in the name of a call that leaves them out (`locate(b, abc, 1)`).
 pub(super) fn printed_defaults(name: &str, args: usize) -> &'static [&'static str] {
     match (name, args) {
         ("split", 2) => &["-1"],
         ("round" | "bround", 1) => &["0"],
         ("locate", 2) => &["1"],
+        ("sort_array", 1) => &["true"],
+        ("array_sort", 1) => &[ARRAY_SORT_COMPARATOR],
         ("unix_timestamp", 1) => &["yyyy-MM-dd HH:mm:ss"],
         _ => &[],
     }
@@ -62,6 +127,10 @@ pub(super) fn printed_defaults(name: &str, args: usize) -> &'static [&'static st
 
 fn literal(text: &str) -> Expr {
     Expr::value(Value::SingleQuotedString(text.to_string()))
+}
+
+fn number(text: &str) -> Expr {
+    Expr::value(Value::Number(text.to_string(), false))
 }
 
 fn cast(expr: Expr, data_type: DataType) -> Expr {
@@ -80,6 +149,7 @@ pub(super) fn rewrite_call(expr: &mut Expr) {
         return;
     };
     let name = f.name.to_string().to_ascii_lowercase();
+    let (over, filter) = (f.over.clone(), f.filter.clone());
     let FunctionArguments::List(list) = &mut f.args else {
         if name == "unix_timestamp" && matches!(f.args, FunctionArguments::None) {
             *expr = call("unix_seconds", vec![call("current_timestamp", Vec::new())]);
@@ -115,11 +185,63 @@ pub(super) fn rewrite_call(expr: &mut Expr) {
                 operand: None,
                 conditions: vec![CaseWhen {
                     condition: condition.clone(),
-                    result: Expr::value(Value::Number("1".into(), false)),
+                    result: number("1"),
                 }],
                 else_result: None,
             }],
         )),
+        (n, [x]) if renamed_aggregate(n).is_some() => {
+            renamed_aggregate(n).map(|renamed| call(renamed, vec![x.clone()]))
+        }
+        ("max_by" | "min_by", [value, ordering]) => {
+            Some(value_by(value.clone(), ordering.clone(), name == "max_by"))
+        }
+        // Spark's `sort_array` puts NULLs first ascending, last descending; `array_sort`
+        // (without a comparator) sorts ascending with NULLs last.
+        ("sort_array", [array]) => Some(array_sort(array.clone(), true, true)),
+        ("sort_array", [array, Expr::Value(v)]) => match &v.value {
+            Value::Boolean(ascending) => Some(array_sort(array.clone(), *ascending, *ascending)),
+            _ => None,
+        },
+        ("array_sort", [array]) => Some(array_sort(array.clone(), true, false)),
+        // Spark counts down when `start > stop` and no step is given.
+        ("sequence", [start, stop]) => Some(call(
+            "generate_series",
+            vec![
+                start.clone(),
+                stop.clone(),
+                Expr::Case {
+                    case_token: AttachedToken::empty(),
+                    end_token: AttachedToken::empty(),
+                    operand: None,
+                    conditions: vec![CaseWhen {
+                        condition: Expr::BinaryOp {
+                            left: Box::new(start.clone()),
+                            op: BinaryOperator::LtEq,
+                            right: Box::new(stop.clone()),
+                        },
+                        result: number("1"),
+                    }],
+                    else_result: Some(Box::new(number("-1"))),
+                },
+            ],
+        )),
+        ("sequence", [_, _, _]) => Some(call("generate_series", args.to_vec())),
+        (n, [x]) if timestamp_from_number(n).is_some() => timestamp_from_number(n).map(|factor| {
+            let micros = if factor == 1 {
+                x.clone()
+            } else {
+                Expr::BinaryOp {
+                    left: Box::new(Expr::Nested(Box::new(x.clone()))),
+                    op: BinaryOperator::Multiply,
+                    right: Box::new(number(&factor.to_string())),
+                }
+            };
+            call(
+                "to_timestamp_micros",
+                vec![cast(micros, DataType::BigInt(None))],
+            )
+        }),
         ("sign", [x]) => Some(call("signum", vec![x.clone()])),
         ("locate", [substring, string]) => {
             Some(call("strpos", vec![string.clone(), substring.clone()]))
@@ -153,7 +275,20 @@ pub(super) fn rewrite_call(expr: &mut Expr) {
         )),
         _ => None,
     };
-    if let Some(rewritten) = rewritten {
-        *expr = rewritten;
+    let Some(mut rewritten) = rewritten else {
+        return;
+    };
+    // A window or a FILTER on the call applies to what it became.
+    if let Expr::Function(g) = &mut rewritten {
+        g.over = g.over.take().or(over);
+        g.filter = match (g.filter.take(), filter) {
+            (Some(a), Some(b)) => Some(Box::new(Expr::BinaryOp {
+                left: Box::new(Expr::Nested(a)),
+                op: BinaryOperator::And,
+                right: Box::new(Expr::Nested(b)),
+            })),
+            (a, b) => a.or(b),
+        };
     }
+    *expr = rewritten;
 }

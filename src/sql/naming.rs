@@ -194,18 +194,23 @@ pub fn sql(expr: &Expr) -> String {
                 ),
                 _ => (false, Vec::new()),
             };
-            if name == "count" && (args.is_empty() || args == ["*"]) {
-                return "count(1)".to_string();
-            }
             // `int(x)` is a cast, named after what it casts.
             if super::aliases::is_cast_function(&name) && args.len() == 1 {
                 return args.remove(0);
             }
-            // Spark prints the defaults its functions fill in.
-            let defaults = super::aliases::printed_defaults(&name, args.len());
-            args.extend(defaults.iter().map(|d| d.to_string()));
-            let prefix = if distinct { "DISTINCT " } else { "" };
-            format!("{name}({prefix}{})", args.join(", "))
+            let call = if name == "count" && (args.is_empty() || args == ["*"]) {
+                "count(1)".to_string()
+            } else {
+                // Spark prints the defaults its functions fill in.
+                let defaults = super::aliases::printed_defaults(&name, args.len());
+                args.extend(defaults.iter().map(|d| d.to_string()));
+                let prefix = if distinct { "DISTINCT " } else { "" };
+                format!("{name}({prefix}{})", args.join(", "))
+            };
+            match &f.filter {
+                Some(filter) => format!("{call} FILTER (WHERE {})", sql(filter)),
+                None => call,
+            }
         }
         other => other.to_string(),
     }
@@ -285,6 +290,23 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    #[test]
+    fn aggregate_filters_and_filled_in_defaults_are_named_as_spark_names_them() {
+        // Each as Spark 4.3.0 printed it in a console header.
+        assert_eq!(
+            names(
+                "SELECT min_by(k, x) FILTER (WHERE x > 1), count(*) FILTER (WHERE k = 'a'), \
+                 sort_array(a), every(x > 0)"
+            ),
+            [
+                Some("min_by(k, x) FILTER (WHERE (x > 1))".into()),
+                Some("count(1) FILTER (WHERE (k = a))".into()),
+                Some("sort_array(a, true)".into()),
+                Some("every((x > 0))".into()),
+            ]
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod from_json;
 pub mod get_json_object;
 pub mod java_regex;
 pub mod java_time;
+pub mod md5;
 pub mod outer;
 pub mod regexp_extract;
 pub mod round;
@@ -87,9 +88,12 @@ pub fn register_spark_functions(registry: &mut dyn FunctionRegistry) -> Result<(
         get_json_object::SparkGetJsonObject::new(),
     )))?;
     registry.register_udf(Arc::new(ScalarUDF::from(type_of::SparkTypeOf::new())))?;
-    registry.register_udf(Arc::new(ScalarUDF::from(
-        regexp_extract::SparkRegexpExtract::new(),
-    )))?;
+    for all in [false, true] {
+        registry.register_udf(Arc::new(ScalarUDF::from(
+            regexp_extract::SparkRegexpExtract::new(all),
+        )))?;
+    }
+    registry.register_udf(Arc::new(ScalarUDF::from(md5::SparkMd5::new())))?;
     let regexp_like = datafusion::functions::regex::regexp_like();
     registry.register_udf(Arc::new((*regexp_like).clone().with_aliases(["rlike"])))?;
     let starts_with = datafusion::functions::string::starts_with();

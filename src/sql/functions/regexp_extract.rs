@@ -1,11 +1,12 @@
 //! Spark's `regexp_extract(str, regex[, idx])`: the `idx`-th group (default 1; 0 is the whole
-//! match) of the first match, or the empty string when nothing matches.
+//! match) of the first match, or the empty string when nothing matches; and
+//! `regexp_extract_all(str, regex[, idx])`: that group of every match, as an array.
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, StringBuilder};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, ListBuilder, StringBuilder};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::{exec_err, plan_err};
 use datafusion::error::Result;
 use datafusion::logical_expr::{
@@ -13,31 +14,38 @@ use datafusion::logical_expr::{
 };
 use regex::Regex;
 
-/// Spark-compatible `regexp_extract` expression.
+/// Spark-compatible `regexp_extract` (or `regexp_extract_all`) expression.
 /// <https://spark.apache.org/docs/latest/api/sql/index.html#regexp_extract>
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct SparkRegexpExtract {
+    /// `regexp_extract_all`: every match, not the first.
+    all: bool,
     signature: Signature,
 }
 
-impl Default for SparkRegexpExtract {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl SparkRegexpExtract {
-    /// The `regexp_extract` UDF.
-    pub fn new() -> Self {
+    /// `regexp_extract`, or `regexp_extract_all` when `all`.
+    pub fn new(all: bool) -> Self {
         SparkRegexpExtract {
+            all,
             signature: Signature::user_defined(Volatility::Immutable),
         }
     }
 }
 
+/// Where a row's result goes: a string, or a list of strings.
+enum Output {
+    First(StringBuilder),
+    All(ListBuilder<StringBuilder>),
+}
+
 impl ScalarUDFImpl for SparkRegexpExtract {
     fn name(&self) -> &str {
-        "regexp_extract"
+        if self.all {
+            "regexp_extract_all"
+        } else {
+            "regexp_extract"
+        }
     }
 
     fn signature(&self) -> &Signature {
@@ -48,12 +56,19 @@ impl ScalarUDFImpl for SparkRegexpExtract {
         match arg_types.len() {
             2 => Ok(vec![DataType::Utf8, DataType::Utf8]),
             3 => Ok(vec![DataType::Utf8, DataType::Utf8, DataType::Int64]),
-            n => plan_err!("Spark `regexp_extract` function requires 2 or 3 arguments, got {n}"),
+            n => plan_err!(
+                "Spark `{}` function requires 2 or 3 arguments, got {n}",
+                self.name()
+            ),
         }
     }
 
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Utf8)
+        Ok(if self.all {
+            DataType::new_list(DataType::Utf8, true)
+        } else {
+            DataType::Utf8
+        })
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
@@ -67,14 +82,24 @@ impl ScalarUDFImpl for SparkRegexpExtract {
             Some(a) => Some(cast(a, &DataType::Int64)?.as_primitive().clone()),
             None => None,
         };
-        let mut out = StringBuilder::new();
+        let mut out = if self.all {
+            Output::All(
+                ListBuilder::new(StringBuilder::new())
+                    .with_field(Arc::new(Field::new_list_field(DataType::Utf8, true))),
+            )
+        } else {
+            Output::First(StringBuilder::new())
+        };
         let mut compiled: Option<(String, Regex)> = None;
         for i in 0..text.len() {
             if text.is_null(i)
                 || patterns.is_null(i)
                 || groups.as_ref().is_some_and(|g| g.is_null(i))
             {
-                out.append_null();
+                match &mut out {
+                    Output::First(b) => b.append_null(),
+                    Output::All(b) => b.append_null(),
+                }
                 continue;
             }
             let pattern = patterns.value(i);
@@ -83,7 +108,8 @@ impl ScalarUDFImpl for SparkRegexpExtract {
                     Ok(re) => compiled = Some((pattern.to_string(), re)),
                     Err(e) => {
                         return exec_err!(
-                            "Spark `regexp_extract` function: invalid regular expression '{pattern}': {e}"
+                            "Spark `{}` function: invalid regular expression '{pattern}': {e}",
+                            self.name()
                         );
                     }
                 }
@@ -93,16 +119,31 @@ impl ScalarUDFImpl for SparkRegexpExtract {
             let available = re.captures_len() as i64 - 1;
             if group < 0 || group > available {
                 return exec_err!(
-                    "[INVALID_PARAMETER_VALUE.REGEX_GROUP_INDEX] The value of parameter(s) `idx` in `regexp_extract` is invalid: Expects group index between 0 and {available}, but got {group}. SQLSTATE: 22023"
+                    "[INVALID_PARAMETER_VALUE.REGEX_GROUP_INDEX] The value of parameter(s) `idx` in `{}` is invalid: Expects group index between 0 and {available}, but got {group}. SQLSTATE: 22023",
+                    self.name()
                 );
             }
-            let value = re
-                .captures(text.value(i))
-                .and_then(|c| c.get(group as usize))
-                .map_or("", |m| m.as_str());
-            out.append_value(value);
+            let group = group as usize;
+            // A group that took no part in a match gives the empty string.
+            match &mut out {
+                Output::First(b) => b.append_value(
+                    re.captures(text.value(i))
+                        .and_then(|c| c.get(group))
+                        .map_or("", |m| m.as_str()),
+                ),
+                Output::All(b) => {
+                    for captures in re.captures_iter(text.value(i)) {
+                        let value = captures.get(group).map_or("", |m| m.as_str());
+                        b.values().append_value(value);
+                    }
+                    b.append(true);
+                }
+            }
         }
-        let result: ArrayRef = Arc::new(out.finish());
+        let result: ArrayRef = match out {
+            Output::First(mut b) => Arc::new(b.finish()),
+            Output::All(mut b) => Arc::new(b.finish()),
+        };
         super::columnar(result, scalar)
     }
 }
