@@ -31,6 +31,6 @@ pub fn lower(string: Expr) -> Expr {
 
 /// `CAST(binary AS STRING)` as Spark does it: invalid UTF-8 becomes U+FFFD.
 pub fn binary_to_string(expr: Expr) -> Expr {
-    let udf = ScalarUDF::from(crate::sql::functions::binary_to_string::SparkBinaryToString::new());
+    let udf = ScalarUDF::from(crate::sql::functions::cast_to_string::SparkCastToString::new());
     Arc::new(udf).call(vec![expr])
 }

@@ -4,12 +4,18 @@
 //! `last`, `count_if`, `approx_count_distinct`, `sign`, `locate`, `unix_timestamp`,
 //! `try_divide` and `try_mod`, the INT day counts of `date_add`, `date_sub`, `add_months`,
 //! `every`/`some`/`any`, `variance`/`std`, `max_by`/`min_by`, `sort_array` and `array_sort`
-//! (Spark's NULL placement), `sequence` and `timestamp_seconds`/`_millis`/`_micros`.
+//! (Spark's NULL placement), and the higher-order `transform`, `filter`, `exists`, `forall`.
+
+use datafusion::common::plan_err;
+use datafusion::error::Result;
+use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    BinaryOperator, CaseWhen, CastKind, DataType, ExactNumberInfo, Expr, FunctionArg,
-    FunctionArgExpr, FunctionArgumentClause, FunctionArguments, OrderByExpr, OrderByOptions,
-    TimezoneInfo, Value, helpers::attached_token::AttachedToken,
+    AccessExpr, BinaryOperator, CaseWhen, CastKind, DataType, ExactNumberInfo, Expr, FunctionArg,
+    FunctionArgExpr, FunctionArgumentClause, FunctionArguments, Ident, LambdaFunction,
+    LambdaFunctionParameter, LambdaSyntax, NullTreatment, OneOrManyWithParens, OrderByExpr,
+    OrderByOptions, Subscript, TimezoneInfo, UnaryOperator, Value,
+    helpers::attached_token::AttachedToken, visit_expressions_mut,
 };
 
 use super::rewrite::call;
@@ -58,17 +64,6 @@ fn renamed_aggregate(name: &str) -> Option<&'static str> {
         "some" | "any" => "bool_or",
         "variance" => "var_samp",
         "std" => "stddev",
-        _ => return None,
-    })
-}
-
-/// Spark's `timestamp_seconds`-like functions, as the DataFusion function and the factor to
-/// microseconds of their argument.
-fn timestamp_from_number(name: &str) -> Option<i64> {
-    Some(match name {
-        "timestamp_seconds" => 1_000_000,
-        "timestamp_millis" => 1_000,
-        "timestamp_micros" => 1,
         _ => return None,
     })
 }
@@ -143,30 +138,117 @@ fn cast(expr: Expr, data_type: DataType) -> Expr {
     }
 }
 
+/// Spark's higher-order function `name` over `array` as DataFusion's: `transform`,
+/// `filter`, `exists` (NULL when no element matches and one is NULL, as Spark), and
+/// `forall` as `NOT exists(array, x -> NOT p)`, which keeps Spark's NULLs.
+fn higher_order(name: &str, array: Expr, mut lambda: LambdaFunction) -> Expr {
+    let function = match name {
+        "transform" => "array_transform",
+        "filter" => "array_filter",
+        _ => "array_any_match",
+    };
+    if name != "forall" {
+        return call(function, vec![array, Expr::Lambda(lambda)]);
+    }
+    lambda.body = Box::new(not(*lambda.body));
+    not(call(function, vec![array, Expr::Lambda(lambda)]))
+}
+
+/// `transform(array, (x, i) -> body)` and `filter(array, (x, i) -> body)`: the lambda runs
+/// over `arrays_zip(array, 0..n-1)`, its `x` and `i` read from the pair's fields `'1'`, `'2'`.
+fn with_index(name: &str, array: Expr, lambda: LambdaFunction) -> Expr {
+    const PAIR: &str = "kindling_element_and_index";
+    let last = Expr::BinaryOp {
+        left: Box::new(call("cardinality", vec![array.clone()])),
+        op: BinaryOperator::Minus,
+        right: Box::new(number("1")),
+    };
+    let indices = call("generate_series", vec![number("0"), last]);
+    let pairs = call("arrays_zip", vec![array, indices]);
+    let field = |key: &str| Expr::CompoundFieldAccess {
+        root: Box::new(Expr::Identifier(Ident::new(PAIR))),
+        access_chain: vec![AccessExpr::Subscript(Subscript::Index {
+            index: literal(key),
+        })],
+    };
+    let (element, index) = (&lambda.params[0].name.value, &lambda.params[1].name.value);
+    let mut body = *lambda.body;
+    let _ = visit_expressions_mut(&mut body, |e| {
+        if let Expr::Identifier(id) = e {
+            if id.value.eq_ignore_ascii_case(element) {
+                *e = field("1");
+            } else if id.value.eq_ignore_ascii_case(index) {
+                *e = field("2");
+            }
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    let over_pairs = |body: Expr| {
+        Expr::Lambda(LambdaFunction {
+            params: OneOrManyWithParens::One(LambdaFunctionParameter {
+                name: Ident::new(PAIR),
+                data_type: None,
+            }),
+            body: Box::new(body),
+            syntax: LambdaSyntax::Arrow,
+        })
+    };
+    if name == "transform" {
+        return call("array_transform", vec![pairs, over_pairs(body)]);
+    }
+    let kept = call("array_filter", vec![pairs, over_pairs(body)]);
+    call("array_transform", vec![kept, over_pairs(field("1"))])
+}
+
+fn not(expr: Expr) -> Expr {
+    Expr::UnaryOp {
+        op: UnaryOperator::Not,
+        expr: Box::new(Expr::Nested(Box::new(expr))),
+    }
+}
+
 /// Rewrites `expr` in place if it calls one of the functions above.
-pub(super) fn rewrite_call(expr: &mut Expr) {
+pub(super) fn rewrite_call(expr: &mut Expr) -> Result<()> {
     let Expr::Function(f) = expr else {
-        return;
+        return Ok(());
     };
     let name = f.name.to_string().to_ascii_lowercase();
-    let (over, filter) = (f.over.clone(), f.filter.clone());
+    let (over, filter, nulls) = (f.over.clone(), f.filter.clone(), f.null_treatment);
     let FunctionArguments::List(list) = &mut f.args else {
         if name == "unix_timestamp" && matches!(f.args, FunctionArguments::None) {
             *expr = call("unix_seconds", vec![call("current_timestamp", Vec::new())]);
         }
-        return;
+        return Ok(());
     };
-    if list.duplicate_treatment.is_some() || !list.clauses.is_empty() {
-        return;
+    if !list.clauses.is_empty() {
+        return Ok(());
     }
+    let distinct = list.duplicate_treatment;
     let mut args: Vec<Expr> = Vec::with_capacity(list.args.len());
     for arg in &list.args {
         match arg {
             FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => args.push(e.clone()),
-            _ => return,
+            _ => return Ok(()),
         }
     }
     let rewritten = match (name.as_str(), args.as_mut_slice()) {
+        (n @ ("transform" | "filter" | "exists" | "forall"), [array, Expr::Lambda(lambda)]) => {
+            match (n, lambda.params.len()) {
+                (_, 1) => Some(higher_order(n, array.clone(), lambda.clone())),
+                ("transform" | "filter", 2) => Some(with_index(n, array.clone(), lambda.clone())),
+                (_, params) => {
+                    let arguments = if matches!(n, "transform" | "filter") {
+                        2
+                    } else {
+                        1
+                    };
+                    return plan_err!(
+                        "[INVALID_LAMBDA_FUNCTION_CALL.NUM_ARGS_MISMATCH] Invalid lambda function call. A higher order function expects {params} arguments, but got {arguments}. SQLSTATE: 42K0D. `{n}` passes its lambda the element{}: write `{n}(array, x -> ...)`.",
+                        if arguments == 2 { " and its index" } else { "" }
+                    );
+                }
+            }
+        }
         (n, [x]) if cast_function(n).is_some() => cast_function(n).map(|t| cast(x.clone(), t)),
         (n, [x]) if date_part(n).is_some() => date_part(n).map(|part| {
             cast(
@@ -176,6 +258,14 @@ pub(super) fn rewrite_call(expr: &mut Expr) {
         }),
         ("first", [x]) => Some(call("first_value", vec![x.clone()])),
         ("last", [x]) => Some(call("last_value", vec![x.clone()])),
+        // `first(x, true)`: `first(x) IGNORE NULLS`.
+        ("first" | "last", [x, Expr::Value(v)]) if matches!(v.value, Value::Boolean(_)) => {
+            let mut f = call(&format!("{name}_value"), vec![x.clone()]);
+            if let (Expr::Function(g), Value::Boolean(true)) = (&mut f, &v.value) {
+                g.null_treatment = Some(NullTreatment::IgnoreNulls);
+            }
+            Some(f)
+        }
         ("approx_count_distinct", [x]) => Some(call("approx_distinct", vec![x.clone()])),
         ("count_if", [condition]) => Some(call(
             "count",
@@ -201,47 +291,18 @@ pub(super) fn rewrite_call(expr: &mut Expr) {
         ("sort_array", [array]) => Some(array_sort(array.clone(), true, true)),
         ("sort_array", [array, Expr::Value(v)]) => match &v.value {
             Value::Boolean(ascending) => Some(array_sort(array.clone(), *ascending, *ascending)),
-            _ => None,
+            _ => {
+                return plan_err!(
+                    "Spark `sort_array`'s ascendingOrder must be the literal true or false, got {v}"
+                );
+            }
         },
+        ("sort_array", [_, order]) => {
+            return plan_err!(
+                "Spark `sort_array`'s ascendingOrder must be the literal true or false, got {order}"
+            );
+        }
         ("array_sort", [array]) => Some(array_sort(array.clone(), true, false)),
-        // Spark counts down when `start > stop` and no step is given.
-        ("sequence", [start, stop]) => Some(call(
-            "generate_series",
-            vec![
-                start.clone(),
-                stop.clone(),
-                Expr::Case {
-                    case_token: AttachedToken::empty(),
-                    end_token: AttachedToken::empty(),
-                    operand: None,
-                    conditions: vec![CaseWhen {
-                        condition: Expr::BinaryOp {
-                            left: Box::new(start.clone()),
-                            op: BinaryOperator::LtEq,
-                            right: Box::new(stop.clone()),
-                        },
-                        result: number("1"),
-                    }],
-                    else_result: Some(Box::new(number("-1"))),
-                },
-            ],
-        )),
-        ("sequence", [_, _, _]) => Some(call("generate_series", args.to_vec())),
-        (n, [x]) if timestamp_from_number(n).is_some() => timestamp_from_number(n).map(|factor| {
-            let micros = if factor == 1 {
-                x.clone()
-            } else {
-                Expr::BinaryOp {
-                    left: Box::new(Expr::Nested(Box::new(x.clone()))),
-                    op: BinaryOperator::Multiply,
-                    right: Box::new(number(&factor.to_string())),
-                }
-            };
-            call(
-                "to_timestamp_micros",
-                vec![cast(micros, DataType::BigInt(None))],
-            )
-        }),
         ("sign", [x]) => Some(call("signum", vec![x.clone()])),
         ("locate", [substring, string]) => {
             Some(call("strpos", vec![string.clone(), substring.clone()]))
@@ -276,19 +337,31 @@ pub(super) fn rewrite_call(expr: &mut Expr) {
         _ => None,
     };
     let Some(mut rewritten) = rewritten else {
-        return;
+        return Ok(());
     };
-    // A window or a FILTER on the call applies to what it became.
-    if let Expr::Function(g) = &mut rewritten {
-        g.over = g.over.take().or(over);
-        g.filter = match (g.filter.take(), filter) {
-            (Some(a), Some(b)) => Some(Box::new(Expr::BinaryOp {
-                left: Box::new(Expr::Nested(a)),
-                op: BinaryOperator::And,
-                right: Box::new(Expr::Nested(b)),
-            })),
-            (a, b) => a.or(b),
-        };
+    // DISTINCT, IGNORE NULLS, a window or a FILTER on the call apply to what it became.
+    let Expr::Function(g) = &mut rewritten else {
+        if over.is_some() || filter.is_some() || distinct.is_some() {
+            return plan_err!(
+                "Spark `{name}` is not an aggregate or window function: remove its DISTINCT, FILTER or OVER clause"
+            );
+        }
+        *expr = rewritten;
+        return Ok(());
+    };
+    if let FunctionArguments::List(list) = &mut g.args {
+        list.duplicate_treatment = list.duplicate_treatment.or(distinct);
     }
+    g.null_treatment = g.null_treatment.or(nulls);
+    g.over = g.over.take().or(over);
+    g.filter = match (g.filter.take(), filter) {
+        (Some(a), Some(b)) => Some(Box::new(Expr::BinaryOp {
+            left: Box::new(Expr::Nested(a)),
+            op: BinaryOperator::And,
+            right: Box::new(Expr::Nested(b)),
+        })),
+        (a, b) => a.or(b),
+    };
     *expr = rewritten;
+    Ok(())
 }

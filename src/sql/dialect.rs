@@ -1,7 +1,12 @@
-//! [`SparkDialect`]: how Spark SQL is tokenized — backquoted identifiers, double-quoted
-//! strings, backslash escapes in string literals (`'\t'` is a tab, `'\\w'` is `\w`).
+//! [`SparkDialect`]: how Spark SQL is tokenized and parsed where it differs from ANSI —
+//! backquoted identifiers, double-quoted strings, backslash escapes in string literals
+//! (`'\t'` is a tab, `'\\w'` is `\w`), lambdas, and `exists(array, x -> ...)` as a function.
 
-use datafusion::sql::sqlparser::dialect::Dialect;
+use datafusion::sql::sqlparser::ast::{Expr, Ident, ObjectName, UnaryOperator};
+use datafusion::sql::sqlparser::dialect::{Dialect, Precedence};
+use datafusion::sql::sqlparser::keywords::Keyword;
+use datafusion::sql::sqlparser::parser::{Parser, ParserError};
+use datafusion::sql::sqlparser::tokenizer::Token;
 
 /// Spark SQL's lexical rules for sqlparser.
 #[derive(Debug, Default)]
@@ -65,6 +70,34 @@ impl Dialect for SparkDialect {
     fn supports_select_item_multi_column_alias(&self) -> bool {
         true
     }
+
+    /// `exists(array, x -> ...)` is Spark's higher-order function (also after `NOT`);
+    /// `EXISTS (SELECT ...)` stays a subquery test.
+    fn parse_prefix(&self, parser: &mut Parser) -> Option<Result<Expr, ParserError>> {
+        let keyword = |n: usize| match &parser.peek_nth_token_ref(n).token {
+            Token::Word(w) => Some(w.keyword),
+            _ => None,
+        };
+        let negated = keyword(0) == Some(Keyword::NOT);
+        let at = usize::from(negated);
+        let function = keyword(at) == Some(Keyword::EXISTS)
+            && parser.peek_nth_token_ref(at + 1).token == Token::LParen
+            && parser.peek_nth_token_ref(at + 2).token != Token::LParen
+            && !matches!(keyword(at + 2), Some(Keyword::SELECT | Keyword::WITH));
+        if !function {
+            return None;
+        }
+        if negated {
+            parser.next_token();
+            let operand = parser.parse_subexpr(self.prec_value(Precedence::UnaryNot));
+            return Some(operand.map(|operand| Expr::UnaryOp {
+                op: UnaryOperator::Not,
+                expr: Box::new(operand),
+            }));
+        }
+        let name = parser.next_token();
+        Some(parser.parse_function(ObjectName::from(vec![Ident::new(name.to_string())])))
+    }
 }
 
 #[cfg(test)]
@@ -82,5 +115,30 @@ mod tests {
         assert!(text.contains(r#"DoubleQuotedString("dq")"#), "{text}");
         assert!(text.contains(r#"SingleQuotedString("\\w+")"#), "{text}");
         assert!(text.contains(r#"value: "my col""#), "{text}");
+    }
+
+    #[test]
+    fn exists_is_a_function_of_an_array_or_a_subquery_test() {
+        let parse = |sql: &str| format!("{:?}", Parser::parse_sql(&SparkDialect, sql).unwrap());
+        for sql in [
+            "SELECT exists(a, x -> x > 1) FROM t",
+            "SELECT * FROM t WHERE NOT exists(a, x -> x > 1) AND b",
+        ] {
+            let function = parse(sql);
+            assert!(function.contains("Function(Function"), "{function}");
+            assert!(function.contains("Lambda("), "{function}");
+            assert!(!function.contains("Exists {"), "{function}");
+        }
+        // NOT binds tighter than AND, as for any operand.
+        let not = parse("SELECT NOT exists(a, x -> x) AND b FROM t");
+        assert!(not.contains("BinaryOp { left: UnaryOp { op: Not"), "{not}");
+        for subquery in [
+            "SELECT * FROM t WHERE EXISTS (SELECT 1)",
+            "SELECT * FROM t WHERE EXISTS ((SELECT 1))",
+            "SELECT * FROM t WHERE NOT EXISTS (WITH q AS (SELECT 1) SELECT * FROM q)",
+        ] {
+            let text = parse(subquery);
+            assert!(text.contains("Exists {"), "{subquery}: {text}");
+        }
     }
 }

@@ -109,12 +109,13 @@ pub async fn plan_query(ctx: &SessionContext, sql: &str, job: &str) -> Result<Lo
         .statement_to_plan(statement)
         .await
         .map_err(|e| sql_err(errors::spark_message(&e)))?;
-    rewrite_binary_casts(ctx, plan).map_err(|e| sql_err(errors::spark_message(&e)))
+    rewrite_string_casts(ctx, plan).map_err(|e| sql_err(errors::spark_message(&e)))
 }
 
-/// Replaces `CAST(<binary> AS STRING)` with [`functions::binary_to_string`], which decodes
-/// invalid UTF-8 as U+FFFD the way Spark does instead of failing the batch.
-fn rewrite_binary_casts(
+/// Replaces `CAST(<binary or timestamp> AS STRING)` with [`functions::cast_to_string`], which
+/// decodes invalid UTF-8 as U+FFFD the way Spark does instead of failing the batch, and prints
+/// a timestamp as Spark does.
+fn rewrite_string_casts(
     ctx: &SessionContext,
     plan: LogicalPlan,
 ) -> datafusion::error::Result<LogicalPlan> {
@@ -123,7 +124,7 @@ fn rewrite_binary_casts(
     use datafusion::execution::FunctionRegistry;
     use datafusion::logical_expr::expr_rewriter::NamePreserver;
     use datafusion::logical_expr::{Expr, ExprSchemable};
-    let udf = ctx.udf(functions::binary_to_string::NAME)?;
+    let udf = ctx.udf(functions::cast_to_string::NAME)?;
     plan.transform_up_with_subqueries(|node| {
         let inputs = node.inputs();
         let [input] = inputs.as_slice() else {
@@ -142,7 +143,10 @@ fn rewrite_binary_casts(
                         DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8
                     ) && matches!(
                         c.expr.get_type(&schema),
-                        Ok(DataType::Binary | DataType::BinaryView | DataType::LargeBinary)
+                        Ok(DataType::Binary
+                            | DataType::BinaryView
+                            | DataType::LargeBinary
+                            | DataType::Timestamp(..))
                     ) =>
                 {
                     // Cast the decoded string to the type asked for, so the plan's

@@ -1,11 +1,14 @@
 //! Spark's names for unaliased SELECT expressions, as its console header prints them
 //! (`toPrettySQL`): function calls as `name(arg, arg)`, binary operators in parentheses,
-//! string literals without quotes, `count(*)` as `count(1)`, and a CAST of a column keeps the
-//! column's name.
+//! string literals without quotes, `count(*)` as `count(1)`, an aggregate's `FILTER (WHERE
+//! ...)`, a CAST of a column keeps the column's name, and a lambda's variables are all
+//! `namedlambdavariable()`.
+
+use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
     AccessExpr, BinaryOperator, CastKind, DuplicateTreatment, Expr, FunctionArg, FunctionArgExpr,
-    FunctionArguments, Subscript, UnaryOperator, Value,
+    FunctionArguments, LambdaFunction, Subscript, UnaryOperator, Value, visit_expressions_mut,
 };
 
 /// The name Spark gives `expr` as an unaliased SELECT item, or `None` where DataFusion's own
@@ -28,9 +31,28 @@ pub fn spark_column_name(expr: &Expr) -> Option<String> {
     }
 }
 
+/// Spark's text of a lambda: `lambdafunction(body, namedlambdavariable(), ...)`, each
+/// variable in the body printed as `namedlambdavariable()` too.
+fn lambda(l: &LambdaFunction) -> String {
+    const VARIABLE: &str = "namedlambdavariable";
+    let is_param = |name: &str| l.params.iter().any(|p| p.name.value == name);
+    let mut body = l.body.as_ref().clone();
+    let _ = visit_expressions_mut(&mut body, |e| {
+        if let Expr::Identifier(i) = e
+            && is_param(&i.value)
+        {
+            *e = super::rewrite::call(VARIABLE, Vec::new());
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    let variables = vec![format!("{VARIABLE}()"); l.params.len()];
+    format!("lambdafunction({}, {})", sql(&body), variables.join(", "))
+}
+
 /// Spark's pretty SQL text of `expr`.
 pub fn sql(expr: &Expr) -> String {
     match expr {
+        Expr::Lambda(l) => lambda(l),
         Expr::Identifier(i) => i.value.clone(),
         Expr::CompoundIdentifier(parts) => {
             parts.last().map(|i| i.value.clone()).unwrap_or_default()
@@ -271,14 +293,12 @@ fn spark_type_name(written: &str) -> String {
 mod tests {
     #![expect(clippy::unwrap_used, clippy::panic)]
     use super::*;
+    use crate::sql::dialect::SparkDialect;
     use datafusion::sql::sqlparser::ast::{SelectItem, SetExpr, Statement};
-    use datafusion::sql::sqlparser::dialect::GenericDialect;
     use datafusion::sql::sqlparser::parser::Parser;
 
     fn names(select: &str) -> Vec<Option<String>> {
-        let stmt = Parser::parse_sql(&GenericDialect {}, select)
-            .unwrap()
-            .remove(0);
+        let stmt = Parser::parse_sql(&SparkDialect, select).unwrap().remove(0);
         let Statement::Query(q) = stmt else { panic!() };
         let SetExpr::Select(s) = *q.body else {
             panic!()
@@ -305,6 +325,19 @@ mod tests {
                 Some("count(1) FILTER (WHERE (k = a))".into()),
                 Some("sort_array(a, true)".into()),
                 Some("every((x > 0))".into()),
+            ]
+        );
+        assert_eq!(
+            names("SELECT transform(a, x -> x + 1), filter(a, (y) -> length(y) > x)"),
+            [
+                Some(
+                    "transform(a, lambdafunction((namedlambdavariable() + 1), namedlambdavariable()))"
+                        .into()
+                ),
+                Some(
+                    "filter(a, lambdafunction((length(namedlambdavariable()) > x), namedlambdavariable()))"
+                        .into()
+                ),
             ]
         );
     }

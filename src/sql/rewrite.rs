@@ -116,7 +116,9 @@ impl VisitorMut for SparkRewriter {
 
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<Self::Break> {
         translate_regex_literals(expr);
-        super::aliases::rewrite_call(expr);
+        if let Err(e) = super::aliases::rewrite_call(expr) {
+            return ControlFlow::Break(e);
+        }
         super::short_circuit::rewrite(expr);
         match expr {
             Expr::Function(f) if f.name.to_string().eq_ignore_ascii_case("explode") => {

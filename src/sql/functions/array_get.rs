@@ -159,9 +159,32 @@ impl ScalarUDFImpl for SparkArrayGet {
 
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
         match arg_types {
-            // The key is looked up as the map's key type (a Utf8View or NULL key too).
-            [map @ DataType::Map(_, _), _] if self.reads_maps() => {
-                Ok(vec![map.clone(), map_entry_types(map)?.0])
+            // The key is looked up as the map's key type when it is of the same kind (a
+            // BIGINT literal in an INT map, a Utf8View, a NULL); another kind is an error.
+            [map @ DataType::Map(_, _), key] if self.reads_maps() => {
+                let key_type = map_entry_types(map)?.0;
+                let kind = |t: &DataType| {
+                    if t.is_integer() {
+                        "integer"
+                    } else if t.is_floating() {
+                        "floating"
+                    } else if matches!(t, DataType::Decimal128(..) | DataType::Decimal256(..)) {
+                        "decimal"
+                    } else if matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+                    {
+                        "string"
+                    } else {
+                        "other"
+                    }
+                };
+                if key != &DataType::Null && key != &key_type && kind(key) != kind(&key_type) {
+                    return plan_err!(
+                        "[DATATYPE_MISMATCH.MAP_FUNCTION_DIFF_TYPES] `{}` looks up a key of type {key} in a map with keys of type {key_type}: cast the key, e.g. CAST(k AS {})",
+                        self.access.name(),
+                        crate::sql::types::spark_type_name(&key_type)
+                    );
+                }
+                Ok(vec![map.clone(), key_type])
             }
             [array, index] if index.is_integer() || index == &DataType::Null => {
                 Ok(vec![list_type(array)?, DataType::Int64])

@@ -3,7 +3,7 @@
 
 pub mod array_get;
 pub mod avg;
-pub mod binary_to_string;
+pub mod cast_to_string;
 pub mod checked;
 pub mod date_format;
 pub mod ddl;
@@ -16,8 +16,10 @@ pub mod md5;
 pub mod outer;
 pub mod regexp_extract;
 pub mod round;
+pub mod sequence;
 pub mod size;
 pub mod split;
+pub mod timestamp_from;
 pub mod to_json;
 pub mod to_timestamp;
 pub mod type_of;
@@ -42,7 +44,7 @@ pub fn register_spark_functions(registry: &mut dyn FunctionRegistry) -> Result<(
     registry.register_udaf(Arc::new(AggregateUDF::from(avg::SparkAvg::new(spark_avg))))?;
     registry.register_udf(Arc::new(ScalarUDF::from(split::SparkSplit::new())))?;
     registry.register_udf(Arc::new(ScalarUDF::from(
-        binary_to_string::SparkBinaryToString::new(),
+        cast_to_string::SparkCastToString::new(),
     )))?;
     registry.register_udf(Arc::new(ScalarUDF::from(size::SparkSize::new())))?;
     for op in [
@@ -94,6 +96,16 @@ pub fn register_spark_functions(registry: &mut dyn FunctionRegistry) -> Result<(
         )))?;
     }
     registry.register_udf(Arc::new(ScalarUDF::from(md5::SparkMd5::new())))?;
+    registry.register_udf(Arc::new(ScalarUDF::from(sequence::SparkSequence::new())))?;
+    for unit in [
+        timestamp_from::Unit::Seconds,
+        timestamp_from::Unit::Millis,
+        timestamp_from::Unit::Micros,
+    ] {
+        registry.register_udf(Arc::new(ScalarUDF::from(
+            timestamp_from::SparkTimestampFrom::new(unit),
+        )))?;
+    }
     let regexp_like = datafusion::functions::regex::regexp_like();
     registry.register_udf(Arc::new((*regexp_like).clone().with_aliases(["rlike"])))?;
     let starts_with = datafusion::functions::string::starts_with();

@@ -12,7 +12,7 @@ use datafusion::error::Result;
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
-use regex::Regex;
+use regex::{Captures, Regex};
 
 /// Spark-compatible `regexp_extract` (or `regexp_extract_all`) expression.
 /// <https://spark.apache.org/docs/latest/api/sql/index.html#regexp_extract>
@@ -116,24 +116,27 @@ impl ScalarUDFImpl for SparkRegexpExtract {
             }
             let Some((_, re)) = &compiled else { continue };
             let group = groups.as_ref().map_or(1, |g| g.value(i));
+            let text = text.value(i);
+            let matches: Vec<Captures> = match &out {
+                Output::First(_) => re.captures(text).into_iter().collect(),
+                Output::All(_) => find_all(re, text),
+            };
+            // As Spark, the group index is checked against a match only.
             let available = re.captures_len() as i64 - 1;
-            if group < 0 || group > available {
+            if !matches.is_empty() && (group < 0 || group > available) {
                 return exec_err!(
                     "[INVALID_PARAMETER_VALUE.REGEX_GROUP_INDEX] The value of parameter(s) `idx` in `{}` is invalid: Expects group index between 0 and {available}, but got {group}. SQLSTATE: 22023",
                     self.name()
                 );
             }
-            let group = group as usize;
             // A group that took no part in a match gives the empty string.
+            let values = matches
+                .iter()
+                .map(|c| c.get(group as usize).map_or("", |m| m.as_str()));
             match &mut out {
-                Output::First(b) => b.append_value(
-                    re.captures(text.value(i))
-                        .and_then(|c| c.get(group))
-                        .map_or("", |m| m.as_str()),
-                ),
+                Output::First(b) => b.append_value(values.into_iter().next().unwrap_or("")),
                 Output::All(b) => {
-                    for captures in re.captures_iter(text.value(i)) {
-                        let value = captures.get(group).map_or("", |m| m.as_str());
+                    for value in values {
                         b.values().append_value(value);
                     }
                     b.append(true);
@@ -146,4 +149,29 @@ impl ScalarUDFImpl for SparkRegexpExtract {
         };
         super::columnar(result, scalar)
     }
+}
+
+/// Every match of `re` in `text` as Java's `Matcher.find()` loop finds them: unlike
+/// `captures_iter`, an empty match right after a match counts too (`a*` in `baaa` matches
+/// ``, `aaa`, ``).
+fn find_all<'t>(re: &Regex, text: &'t str) -> Vec<Captures<'t>> {
+    let mut found = Vec::new();
+    let mut at = 0;
+    while at <= text.len() {
+        let Some(captures) = re.captures_at(text, at) else {
+            break;
+        };
+        let Some(whole) = captures.get(0) else { break };
+        at = if whole.is_empty() {
+            // Step over one character past an empty match.
+            match text[whole.end()..].chars().next() {
+                Some(c) => whole.end() + c.len_utf8(),
+                None => text.len() + 1,
+            }
+        } else {
+            whole.end()
+        };
+        found.push(captures);
+    }
+    found
 }

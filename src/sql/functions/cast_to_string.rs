@@ -1,6 +1,7 @@
-//! `CAST(binary AS STRING)` with Spark's behaviour: invalid UTF-8 becomes U+FFFD instead of an
-//! error (a Kafka value is arbitrary bytes). [`super::super::rewrite_binary_casts`] puts this
-//! function where the query casts a binary column to a string.
+//! `CAST(x AS STRING)` where Spark's text is not arrow's: a binary's invalid UTF-8 becomes
+//! U+FFFD instead of an error (a Kafka value is arbitrary bytes), a timestamp reads
+//! `2024-01-01 10:00:00.5` (arrow: `2024-01-01T10:00:00.500`).
+//! [`super::super::rewrite_string_casts`] puts this function where the query casts to a string.
 
 use std::sync::Arc;
 
@@ -15,31 +16,31 @@ use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
 
-/// Binary to string, replacing invalid UTF-8 with U+FFFD.
+/// A binary or a timestamp to Spark's string.
 #[derive(Debug, PartialEq, Eq, Hash)]
-pub struct SparkBinaryToString {
+pub struct SparkCastToString {
     signature: Signature,
 }
 
-impl Default for SparkBinaryToString {
+impl Default for SparkCastToString {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl SparkBinaryToString {
+impl SparkCastToString {
     /// The UDF.
     pub fn new() -> Self {
-        SparkBinaryToString {
+        SparkCastToString {
             signature: Signature::user_defined(Volatility::Immutable),
         }
     }
 }
 
 /// The name the rewrite calls it by.
-pub const NAME: &str = "kindling_binary_to_string";
+pub const NAME: &str = "kindling_cast_to_string";
 
-impl ScalarUDFImpl for SparkBinaryToString {
+impl ScalarUDFImpl for SparkCastToString {
     fn name(&self) -> &str {
         NAME
     }
@@ -60,15 +61,28 @@ impl ScalarUDFImpl for SparkBinaryToString {
                 | DataType::BinaryView
                 | DataType::FixedSizeBinary(_),
             ] => Ok(vec![DataType::BinaryView]),
-            other => plan_err!("{NAME} expects one binary argument, got {other:?}"),
+            [t @ DataType::Timestamp(..)] => Ok(vec![t.clone()]),
+            other => plan_err!("{NAME} expects one binary or timestamp argument, got {other:?}"),
         }
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let scalar = matches!(args.args[0], ColumnarValue::Scalar(_));
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
-        let binary = cast(&arrays[0], &DataType::BinaryView)?;
-        let result: ArrayRef = Arc::new(to_strings(binary.as_binary_view()));
+        let result: ArrayRef = if let DataType::Timestamp(..) = arrays[0].data_type() {
+            let mut builder = StringViewBuilder::with_capacity(arrays[0].len());
+            for i in 0..arrays[0].len() {
+                if arrays[0].is_null(i) {
+                    builder.append_null();
+                } else {
+                    builder.append_value(crate::sink::pretty::cell(arrays[0].as_ref(), i));
+                }
+            }
+            Arc::new(builder.finish())
+        } else {
+            let binary = cast(&arrays[0], &DataType::BinaryView)?;
+            Arc::new(to_strings(binary.as_binary_view()))
+        };
         super::columnar(result, scalar)
     }
 }
