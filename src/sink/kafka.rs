@@ -81,17 +81,7 @@ fn validate_schema(schema: &Schema, has_topic_option: bool) -> std::result::Resu
             .iter()
             .find(|f| f.name().eq_ignore_ascii_case(name))
     };
-    let is_bytes = |t: &DataType| {
-        matches!(
-            t,
-            DataType::Utf8
-                | DataType::LargeUtf8
-                | DataType::Utf8View
-                | DataType::Binary
-                | DataType::LargeBinary
-                | DataType::BinaryView
-        )
-    };
+    let is_bytes = crate::sql::types::is_string_or_binary;
     match find("topic") {
         None if !has_topic_option => {
             return Err("topic option required when no 'topic' attribute is present. Use the topic option for setting a topic.".to_string());

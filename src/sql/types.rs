@@ -1,5 +1,6 @@
-//! [`spark_type_name`]: an Arrow type as Spark prints it (`DataType.simpleString`:
-//! `string`, `bigint`, `array<string>`, `struct<a:int,b:string>`), for schemas shown to users.
+//! Spark's view of Arrow types: [`spark_type_name`], a type as Spark prints it
+//! (`DataType.simpleString`: `string`, `bigint`, `array<string>`, `struct<a:int,b:string>`),
+//! and the kinds of types functions accept.
 
 use datafusion::arrow::datatypes::DataType;
 
@@ -51,6 +52,19 @@ pub fn spark_type_name(data_type: &DataType) -> String {
         DataType::Duration(_) | DataType::Interval(_) => "interval".to_string(),
         other => other.to_string().to_lowercase(),
     }
+}
+
+/// Whether a value of type `t` is a string or a binary: bytes to a Kafka record or a digest.
+pub fn is_string_or_binary(t: &DataType) -> bool {
+    matches!(
+        t,
+        DataType::Utf8
+            | DataType::LargeUtf8
+            | DataType::Utf8View
+            | DataType::Binary
+            | DataType::LargeBinary
+            | DataType::BinaryView
+    )
 }
 
 #[cfg(test)]

@@ -47,15 +47,9 @@ impl ScalarUDFImpl for SparkMd5 {
 
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
         match arg_types {
-            [
-                DataType::Utf8
-                | DataType::LargeUtf8
-                | DataType::Utf8View
-                | DataType::Binary
-                | DataType::LargeBinary
-                | DataType::BinaryView
-                | DataType::Null,
-            ] => Ok(vec![DataType::Binary]),
+            [t] if crate::sql::types::is_string_or_binary(t) || t == &DataType::Null => {
+                Ok(vec![DataType::Binary])
+            }
             [other] => plan_err!(
                 "Spark `md5` function expects a binary or a string, got {other}; cast the argument: md5(CAST(x AS STRING))"
             ),
