@@ -13,6 +13,7 @@ pub mod rewrite;
 pub mod short_circuit;
 pub mod steps;
 pub mod typed_items;
+pub mod typed_literals;
 pub mod types;
 
 use datafusion::execution::SessionStateBuilder;
@@ -71,7 +72,8 @@ pub async fn plan_query(ctx: &SessionContext, sql: &str, job: &str) -> Result<Lo
         job: job.to_string(),
         message,
     };
-    let mut statements = DFParser::parse_sql_with_dialect(sql, &dialect::SparkDialect)
+    let sql = typed_literals::rewrite(sql);
+    let mut statements = DFParser::parse_sql_with_dialect(&sql, &dialect::SparkDialect)
         .map_err(|e| sql_err(e.to_string()))?;
     if statements.len() != 1 {
         return Err(sql_err(format!(

@@ -7,8 +7,9 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    AccessExpr, BinaryOperator, CastKind, DuplicateTreatment, Expr, FunctionArg, FunctionArgExpr,
-    FunctionArguments, LambdaFunction, Subscript, UnaryOperator, Value, visit_expressions_mut,
+    AccessExpr, BinaryOperator, CastKind, DataType, DuplicateTreatment, Expr, FunctionArg,
+    FunctionArgExpr, FunctionArguments, LambdaFunction, Subscript, UnaryOperator, Value,
+    visit_expressions_mut,
 };
 
 /// The name Spark gives `expr` as an unaliased SELECT item, or `None` where DataFusion's own
@@ -112,6 +113,32 @@ pub fn sql(expr: &Expr) -> String {
         }
         Expr::IsNull(e) => format!("({} IS NULL)", sql(e)),
         Expr::IsNotNull(e) => format!("({} IS NOT NULL)", sql(e)),
+        // A typed literal (`1.5D` read as `1.5::DOUBLE`) is named by its value.
+        Expr::Cast {
+            kind: CastKind::DoubleColon,
+            expr: inner,
+            data_type,
+            ..
+        } if matches!(inner.as_ref(), Expr::Value(v) if matches!(v.value, Value::Number(..)))
+            && matches!(
+                data_type,
+                DataType::Double(_)
+                    | DataType::Float(_)
+                    | DataType::SmallInt(_)
+                    | DataType::TinyInt(_)
+                    | DataType::Decimal(_)
+            ) =>
+        {
+            let number = sql(inner);
+            match (data_type, number.parse::<f64>()) {
+                (DataType::Double(_) | DataType::Float(_), Ok(x)) => {
+                    let mut text = String::new();
+                    crate::sink::pretty::java_double(x, &mut text);
+                    text
+                }
+                _ => number,
+            }
+        }
         Expr::Cast {
             expr, data_type, ..
         } => format!(
