@@ -17,7 +17,8 @@ pub fn cell(array: &dyn Array, i: usize) -> String {
     out
 }
 
-fn write_cell(array: &dyn Array, i: usize, out: &mut String) {
+/// [`cell`] appended to `out`, for callers that reuse one buffer across rows.
+pub fn write_cell(array: &dyn Array, i: usize, out: &mut String) {
     // A NullArray has no validity buffer, yet every value in it is NULL.
     if array.is_null(i) || array.data_type() == &DataType::Null {
         out.push_str("NULL");

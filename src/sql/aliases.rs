@@ -8,17 +8,15 @@
 
 use datafusion::common::plan_err;
 use datafusion::error::Result;
-use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
     AccessExpr, BinaryOperator, CaseWhen, CastKind, DataType, ExactNumberInfo, Expr, FunctionArg,
     FunctionArgExpr, FunctionArgumentClause, FunctionArguments, Ident, LambdaFunction,
     LambdaFunctionParameter, LambdaSyntax, NullTreatment, OneOrManyWithParens, OrderByExpr,
-    OrderByOptions, Subscript, TimezoneInfo, UnaryOperator, Value,
-    helpers::attached_token::AttachedToken, visit_expressions_mut,
+    OrderByOptions, Subscript, TimezoneInfo, Value, helpers::attached_token::AttachedToken,
 };
 
-use super::rewrite::call;
+use super::rewrite::{call, not};
 
 /// Spark's cast functions and the type each casts to.
 fn cast_function(name: &str) -> Option<DataType> {
@@ -173,15 +171,14 @@ fn with_index(name: &str, array: Expr, lambda: LambdaFunction) -> Expr {
     };
     let (element, index) = (&lambda.params[0].name.value, &lambda.params[1].name.value);
     let mut body = *lambda.body;
-    let _ = visit_expressions_mut(&mut body, |e| {
-        if let Expr::Identifier(id) = e {
-            if id.value.eq_ignore_ascii_case(element) {
-                *e = field("1");
-            } else if id.value.eq_ignore_ascii_case(index) {
-                *e = field("2");
-            }
+    super::rewrite::replace_identifiers(&mut body, |id| {
+        if id.value.eq_ignore_ascii_case(element) {
+            Some(field("1"))
+        } else if id.value.eq_ignore_ascii_case(index) {
+            Some(field("2"))
+        } else {
+            None
         }
-        ControlFlow::<()>::Continue(())
     });
     let over_pairs = |body: Expr| {
         Expr::Lambda(LambdaFunction {
@@ -200,20 +197,12 @@ fn with_index(name: &str, array: Expr, lambda: LambdaFunction) -> Expr {
     call("array_transform", vec![kept, over_pairs(field("1"))])
 }
 
-fn not(expr: Expr) -> Expr {
-    Expr::UnaryOp {
-        op: UnaryOperator::Not,
-        expr: Box::new(Expr::Nested(Box::new(expr))),
-    }
-}
-
 /// Rewrites `expr` in place if it calls one of the functions above.
 pub(super) fn rewrite_call(expr: &mut Expr) -> Result<()> {
     let Expr::Function(f) = expr else {
         return Ok(());
     };
     let name = f.name.to_string().to_ascii_lowercase();
-    let (over, filter, nulls) = (f.over.clone(), f.filter.clone(), f.null_treatment);
     let FunctionArguments::List(list) = &mut f.args else {
         if name == "unix_timestamp" && matches!(f.args, FunctionArguments::None) {
             *expr = call("unix_seconds", vec![call("current_timestamp", Vec::new())]);
@@ -340,6 +329,7 @@ pub(super) fn rewrite_call(expr: &mut Expr) -> Result<()> {
         return Ok(());
     };
     // DISTINCT, IGNORE NULLS, a window or a FILTER on the call apply to what it became.
+    let (over, filter, nulls) = (f.over.take(), f.filter.take(), f.null_treatment);
     let Expr::Function(g) = &mut rewritten else {
         if over.is_some() || filter.is_some() || distinct.is_some() {
             return plan_err!(

@@ -4,12 +4,9 @@
 //! ...)`, a CAST of a column keeps the column's name, and a lambda's variables are all
 //! `namedlambdavariable()`.
 
-use std::ops::ControlFlow;
-
 use datafusion::sql::sqlparser::ast::{
     AccessExpr, BinaryOperator, CastKind, DataType, DuplicateTreatment, Expr, FunctionArg,
     FunctionArgExpr, FunctionArguments, LambdaFunction, Subscript, UnaryOperator, Value,
-    visit_expressions_mut,
 };
 
 /// The name Spark gives `expr` as an unaliased SELECT item, or `None` where DataFusion's own
@@ -36,18 +33,22 @@ pub fn spark_column_name(expr: &Expr) -> Option<String> {
 /// variable in the body printed as `namedlambdavariable()` too.
 fn lambda(l: &LambdaFunction) -> String {
     const VARIABLE: &str = "namedlambdavariable";
-    let is_param = |name: &str| l.params.iter().any(|p| p.name.value == name);
     let mut body = l.body.as_ref().clone();
-    let _ = visit_expressions_mut(&mut body, |e| {
-        if let Expr::Identifier(i) = e
-            && is_param(&i.value)
-        {
-            *e = super::rewrite::call(VARIABLE, Vec::new());
-        }
-        ControlFlow::<()>::Continue(())
+    super::rewrite::replace_identifiers(&mut body, |id| {
+        l.params
+            .iter()
+            .any(|p| p.name.value == id.value)
+            .then(|| super::rewrite::call(VARIABLE, Vec::new()))
     });
     let variables = vec![format!("{VARIABLE}()"); l.params.len()];
     format!("lambdafunction({}, {})", sql(&body), variables.join(", "))
+}
+
+/// A double as Java prints it.
+fn java_double(x: f64) -> String {
+    let mut text = String::new();
+    crate::sink::pretty::java_double(x, &mut text);
+    text
 }
 
 /// Spark's pretty SQL text of `expr`.
@@ -63,14 +64,7 @@ pub fn sql(expr: &Expr) -> String {
             Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => s.clone(),
             // A double literal prints as Java prints the double.
             Value::Number(n, _) if super::rewrite::is_exponent_literal(&v.value) => {
-                match n.parse::<f64>() {
-                    Ok(x) => {
-                        let mut text = String::new();
-                        crate::sink::pretty::java_double(x, &mut text);
-                        text
-                    }
-                    Err(_) => n.clone(),
-                }
+                n.parse::<f64>().map_or_else(|_| n.clone(), java_double)
             }
             Value::Number(n, _) => java_big_decimal(n),
             Value::Boolean(b) => b.to_string(),
@@ -131,11 +125,7 @@ pub fn sql(expr: &Expr) -> String {
         {
             let number = sql(inner);
             match (data_type, number.parse::<f64>()) {
-                (DataType::Double(_) | DataType::Float(_), Ok(x)) => {
-                    let mut text = String::new();
-                    crate::sink::pretty::java_double(x, &mut text);
-                    text
-                }
+                (DataType::Double(_) | DataType::Float(_), Ok(x)) => java_double(x),
                 _ => number,
             }
         }

@@ -279,6 +279,27 @@ fn translate_regex_literals(expr: &mut Expr) {
     }
 }
 
+/// Replaces every bare identifier in `expr` for which `with` gives an expression (a lambda's
+/// variables, say).
+pub(super) fn replace_identifiers(expr: &mut Expr, with: impl Fn(&Ident) -> Option<Expr>) {
+    let _ = datafusion::sql::sqlparser::ast::visit_expressions_mut(expr, |e: &mut Expr| {
+        if let Expr::Identifier(id) = &*e
+            && let Some(replacement) = with(id)
+        {
+            *e = replacement;
+        }
+        ControlFlow::<()>::Continue(())
+    });
+}
+
+/// `NOT (expr)`.
+pub(super) fn not(expr: Expr) -> Expr {
+    Expr::UnaryOp {
+        op: UnaryOperator::Not,
+        expr: Box::new(Expr::Nested(Box::new(expr))),
+    }
+}
+
 /// A call of function `name` with `args`.
 pub(super) fn call(name: &str, args: Vec<Expr>) -> Expr {
     Expr::Function(Function {

@@ -6,9 +6,11 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    AccessExpr, BinaryOperator, CaseWhen, CastKind, Expr, UnaryOperator, Value, Visit, Visitor,
+    AccessExpr, BinaryOperator, CaseWhen, CastKind, Expr, Value, Visit, Visitor,
     helpers::attached_token::AttachedToken,
 };
+
+use super::rewrite::not;
 
 /// Whether evaluating `expr` can fail on a row where a guard in front of it would have
 /// stopped Spark.
@@ -44,13 +46,6 @@ fn boolean(b: bool) -> Expr {
 
 fn when(condition: Expr, result: Expr) -> CaseWhen {
     CaseWhen { condition, result }
-}
-
-fn not(expr: Expr) -> Expr {
-    Expr::UnaryOp {
-        op: UnaryOperator::Not,
-        expr: Box::new(Expr::Nested(Box::new(expr))),
-    }
 }
 
 /// Rewrites `expr` in place if it is such an AND or OR.

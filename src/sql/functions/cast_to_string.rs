@@ -71,11 +71,14 @@ impl ScalarUDFImpl for SparkCastToString {
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
         let result: ArrayRef = if let DataType::Timestamp(..) = arrays[0].data_type() {
             let mut builder = StringViewBuilder::with_capacity(arrays[0].len());
+            let mut text = String::new();
             for i in 0..arrays[0].len() {
                 if arrays[0].is_null(i) {
                     builder.append_null();
                 } else {
-                    builder.append_value(crate::sink::pretty::cell(arrays[0].as_ref(), i));
+                    text.clear();
+                    crate::sink::pretty::write_cell(arrays[0].as_ref(), i, &mut text);
+                    builder.append_value(&text);
                 }
             }
             Arc::new(builder.finish())

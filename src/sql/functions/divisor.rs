@@ -4,6 +4,7 @@
 //! words; a zero beside a NULL dividend becomes NULL, as the quotient is. The planner
 //! ([`crate::sql::planner`]) wraps every divisor in one. `try_divide(a, b)` and `try_mod(a, b)`
 //! divide by `kindling_try_divisor(a, b)`, which never fails: every zero becomes NULL.
+
 use datafusion::arrow::array::{Array, ArrayRef, ArrowPrimitiveType, AsArray, BooleanArray};
 use datafusion::arrow::compute::nullif;
 use datafusion::arrow::datatypes::{

@@ -9,6 +9,7 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Int64Type};
 use datafusion::common::{exec_err, plan_err};
 use datafusion::error::Result;
+use datafusion::logical_expr::type_coercion::binary::type_union_resolution;
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
@@ -38,20 +39,11 @@ impl SparkSequence {
     }
 }
 
-/// The wider of two integer types (NULL gives way to the other).
+/// The wider of two integer types, as DataFusion unions them; INT for two NULLs.
 fn wider(a: &DataType, b: &DataType) -> DataType {
-    let rank = |t: &DataType| match t {
-        DataType::Null => 0,
-        DataType::Int8 | DataType::UInt8 => 1,
-        DataType::Int16 | DataType::UInt16 => 2,
-        DataType::Int32 | DataType::UInt32 => 3,
-        _ => 4,
-    };
-    let widest = rank(a).max(rank(b));
-    match widest {
-        0 | 3 => DataType::Int32,
-        1 => DataType::Int8,
-        2 => DataType::Int16,
+    match type_union_resolution(&[a.clone(), b.clone()]) {
+        Some(t) if t.is_integer() => t,
+        Some(DataType::Null) => DataType::Int32,
         _ => DataType::Int64,
     }
 }

@@ -127,6 +127,7 @@ impl ScalarUDFImpl for SparkTimestampFrom {
                         out.append_null();
                         continue;
                     };
+                    let shown = || Decimal128Type::format_decimal(v, 38, scale as i8);
                     let micros = if scale <= 6 {
                         10i128
                             .checked_pow((6 - scale) as u32)
@@ -136,19 +137,14 @@ impl ScalarUDFImpl for SparkTimestampFrom {
                         if v % divisor != 0 {
                             return exec_err!(
                                 "Rounding necessary: {} seconds is not a whole number of microseconds; round it first, e.g. round(x, 6)",
-                                Decimal128Type::format_decimal(v, 38, scale as i8)
+                                shown()
                             );
                         }
                         Some(v / divisor)
                     };
                     match micros.and_then(|m| i64::try_from(m).ok()) {
                         Some(m) => out.append_value(m),
-                        None => {
-                            return self.overflow(format!(
-                                "{}BD",
-                                Decimal128Type::format_decimal(v, 38, scale as i8)
-                            ));
-                        }
+                        None => return self.overflow(format!("{}BD", shown())),
                     }
                 }
             }
