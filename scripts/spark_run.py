@@ -7,12 +7,28 @@ prints, so tests can compare it with kindling's output for the same job and inpu
 Each job must use the `text` source with `path` set and `trigger = "availableNow"`. One Spark
 session runs all the jobs; on stdout, each job's console output follows a line
 `==== kindling-job: <job file stem> ====` (Spark's console sink writes to the JVM's stdout,
-which is this process's stdout).
+which is this process's stdout). A job Spark refuses or that fails is followed by a line
+`==== spark-error: <message as a JSON string> ====`: Spark's message without the query plan,
+the position and the `[STREAM_FAILED]` wrapper around a batch's failure.
 """
+import json
 import os
+import re
 import sys
 import tempfile
 import tomllib
+
+
+def error_message(error):
+    """Spark's message of `error` as kindling reports the same error."""
+    text = str(error)
+    failed = re.search(r"terminated with exception: (.*)", text, re.S)
+    if failed:
+        text = failed.group(1).split("\n=== Streaming Query ===")[0]
+        text = re.sub(r" SQLSTATE: XXKST$", "", text.strip())
+    text = text.split(";\n")[0]
+    text = re.sub(r"; line \d+ pos \d+$", "", text.strip())
+    return text.strip()
 
 
 def first_sink(job):
@@ -61,7 +77,11 @@ def main():
         stem = os.path.splitext(os.path.basename(job))[0]
         jvm_out.flush()
         print(f"==== kindling-job: {stem} ====", flush=True)
-        run_job(spark, job)
+        try:
+            run_job(spark, job)
+        except Exception as e:  # noqa: BLE001 - the error is the job's outcome
+            jvm_out.flush()
+            print(f"==== spark-error: {json.dumps(error_message(e))} ====", flush=True)
         jvm_out.flush()
     spark.stop()
 

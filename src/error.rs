@@ -48,6 +48,15 @@ pub enum Error {
         /// Spark's AnalysisException message.
         message: String,
     },
+    /// A query Spark runs but kindling cannot run with Spark's answer yet; refused rather
+    /// than answered differently.
+    #[error("job '{job}': {message}")]
+    Unsupported {
+        /// The job (query) name.
+        job: String,
+        /// What kindling cannot do, and what to write instead.
+        message: String,
+    },
     /// Wrong command-line usage.
     #[error("{0}")]
     Usage(String),
@@ -149,6 +158,7 @@ impl Error {
             | Error::InvalidOption { .. }
             | Error::Sql { .. }
             | Error::Analysis { .. }
+            | Error::Unsupported { .. }
             | Error::IncompatibleRestart { .. }
             | Error::Usage(_) => 2,
             Error::Terminated { code, .. } => *code,

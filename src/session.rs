@@ -8,10 +8,10 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::engine::StreamingQuery;
+use crate::engine::checker;
 use crate::engine::checkpoint::Checkpoint;
 use crate::engine::incremental::IncrementalPlan;
 use crate::engine::micro_batch::MicroBatchExecution;
-use crate::engine::output_mode;
 use crate::engine::query::QueryShared;
 use crate::engine::scan::{BatchSlot, slot_table};
 use crate::error::{Error, Result};
@@ -122,8 +122,13 @@ impl Session {
             job: query.job.clone(),
             message,
         };
-        output_mode::check(&logical, query.sink.output_mode)
-            .map_err(|m| analysis(m.to_string()))?;
+        checker::check(&logical, query.sink.output_mode).map_err(|refusal| match refusal {
+            checker::Refusal::Spark(message) => analysis(message),
+            refusal @ checker::Refusal::Kindling(_) => Error::Unsupported {
+                job: query.job.clone(),
+                message: refusal.to_string(),
+            },
+        })?;
         let mut plan = IncrementalPlan::try_new(&ctx, &logical, slot)
             .await
             .map_err(|e| match e {

@@ -99,7 +99,7 @@ fn explain_gives_the_output_mode_verdict_and_the_plans() {
     assert_eq!(
         verdicts,
         [
-            "streaming query over lines: Append output mode not supported when there are streaming aggregations on streaming DataFrames/DataSets without watermark",
+            "streaming query over lines: [STREAMING_OUTPUT_MODE.UNSUPPORTED_OPERATION] Invalid streaming output mode: append. This output mode is not supported for streaming aggregations without watermark on streaming DataFrames/DataSets. SQLSTATE: 42KDE",
             "streaming query over lines: complete output mode is supported",
         ]
     );

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
-use common::{Compare, compare_output};
+use common::{Compare, spark};
 use kindling::source::tweets::TweetGenerator;
 
 /// Lines Spark and a naive port disagree on.
@@ -56,11 +56,15 @@ fn write_inputs(dir: &Path) {
     }
 }
 
-fn compare_mode(job: &str) -> Compare {
+/// How a job's outcomes are compared, from its first line: `# diff: compare = ties` (and
+/// `unordered`, `exact`) for output, `# diff: compare = error` for a query both refuse or fail
+/// with the same error (the batches printed before a failure compared as `ties`).
+fn compare_mode(job: &str) -> (Compare, bool) {
     match job.lines().next().unwrap_or_default().trim() {
-        "# diff: compare = ties" => Compare::Ties,
-        "# diff: compare = unordered" => Compare::Unordered,
-        "# diff: compare = exact" => Compare::Exact,
+        "# diff: compare = ties" => (Compare::Ties, false),
+        "# diff: compare = unordered" => (Compare::Unordered, false),
+        "# diff: compare = exact" => (Compare::Exact, false),
+        "# diff: compare = error" => (Compare::Ties, true),
         other => panic!("spark_diff jobs start with '# diff: compare = ...', found {other:?}"),
     }
 }
@@ -73,7 +77,7 @@ fn kindling_prints_what_spark_prints() {
     std::fs::create_dir(&input).unwrap();
     write_inputs(&input);
 
-    let mut jobs: Vec<(PathBuf, Compare)> = Vec::new();
+    let mut jobs: Vec<(PathBuf, Compare, bool)> = Vec::new();
     let mut sources: Vec<PathBuf> = std::fs::read_dir(root.join("tests/spark_diff"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -89,74 +93,44 @@ fn kindling_prints_what_spark_prints() {
             text.replace("\"INPUT\"", &format!("{:?}", input.display().to_string())),
         )
         .unwrap();
-        jobs.push((job, compare_mode(&text)));
+        let (compare, error) = compare_mode(&text);
+        jobs.push((job, compare, error));
     }
 
-    let spark = Command::new(root.join("scripts/spark-env.sh"))
-        .arg("python")
-        .arg(root.join("scripts/spark_run.py"))
-        .args(jobs.iter().map(|(j, _)| j))
-        .output()
-        .unwrap();
-    if !spark.status.success() {
-        let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-        let skip = std::env::var("KINDLING_SKIP_SPARK").is_ok_and(|v| v == "1");
-        let message = format!(
-            "Spark did not run: {}",
-            String::from_utf8_lossy(&spark.stderr)
-        );
-        if skip && !ci {
-            eprintln!("skipping the Spark comparison (KINDLING_SKIP_SPARK=1): {message}");
-            return;
+    let paths: Vec<PathBuf> = jobs.iter().map(|(j, _, _)| j.clone()).collect();
+    let spark_outcomes = match spark::run_spark(root, &paths) {
+        Ok(outcomes) => outcomes,
+        Err(message) => {
+            let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+            let skip = std::env::var("KINDLING_SKIP_SPARK").is_ok_and(|v| v == "1");
+            if skip && !ci {
+                eprintln!("skipping the Spark comparison (KINDLING_SKIP_SPARK=1): {message}");
+                return;
+            }
+            panic!("{message}");
         }
-        panic!("{message}");
-    }
-
-    // Spark's output, split at the runner's per-job marker lines.
-    let spark_stdout = String::from_utf8_lossy(&spark.stdout).into_owned();
-    let mut spark_outputs = std::collections::HashMap::new();
-    let mut current: Option<String> = None;
-    for line in spark_stdout.split_inclusive('\n') {
-        if let Some(stem) = line
-            .strip_prefix("==== kindling-job: ")
-            .and_then(|l| l.trim_end().strip_suffix(" ===="))
-        {
-            current = Some(stem.to_string());
-            spark_outputs.insert(stem.to_string(), String::new());
-        } else if let Some(stem) = &current {
-            spark_outputs
-                .entry(stem.clone())
-                .or_insert_with(String::new)
-                .push_str(line);
-        }
-    }
+    };
 
     let mut failures = Vec::new();
-    for (job, mode) in &jobs {
+    for (job, compare, error) in &jobs {
         let stem = job.file_stem().unwrap().to_string_lossy().into_owned();
-        let out = Command::new(env!("CARGO_BIN_EXE_kindling"))
-            .args(["submit"])
-            .arg(job)
-            .env("KINDLING_LOG", "error")
-            .output()
-            .unwrap();
-        let kindling = String::from_utf8_lossy(&out.stdout).into_owned();
-        if !out.status.success() {
+        let spark = spark_outcomes
+            .get(&stem)
+            .unwrap_or_else(|| panic!("{stem}: Spark did not run it"));
+        let kindling = spark::run_kindling(job);
+        if *error != spark.error.is_some() {
             failures.push(format!(
-                "{stem}: kindling failed: {}",
-                String::from_utf8_lossy(&out.stderr)
+                "{stem}: the job says error = {error}, Spark gave {:?}",
+                spark.error
             ));
             continue;
         }
-        let expected = spark_outputs.get(&stem).cloned().unwrap_or_default();
-        assert!(
-            expected.contains("Batch: 0"),
-            "{stem}: Spark printed nothing:\n{expected}"
-        );
-        if let Err(e) = compare_output(&expected, &kindling, *mode) {
-            failures.push(format!(
-                "{stem}: {e}\n--- spark ---\n{expected}\n--- kindling ---\n{kindling}"
-            ));
+        if !error && !spark.output.contains("Batch: 0") {
+            failures.push(format!("{stem}: Spark printed nothing:\n{}", spark.output));
+            continue;
+        }
+        if let Err(e) = spark::compare_outcomes(spark, &kindling, *compare) {
+            failures.push(format!("{stem}: {e}"));
         }
     }
     assert!(

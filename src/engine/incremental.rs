@@ -9,17 +9,20 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, RecordBatch, new_empty_array};
-use datafusion::arrow::compute::concat_batches;
+use datafusion::arrow::compute::{concat, concat_batches};
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{Column, TableReference};
 use datafusion::datasource::provider_as_source;
-use datafusion::logical_expr::{EmitTo, Expr, GroupsAccumulator, LogicalPlan, LogicalPlanBuilder};
+use datafusion::logical_expr::{
+    Distinct, EmitTo, Expr, GroupsAccumulator, LogicalPlan, LogicalPlanBuilder,
+};
 use datafusion::physical_expr::GroupsAccumulatorAdapter;
 use datafusion::physical_expr::aggregate::AggregateFunctionExpr;
 use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode};
+use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::execution_plan::reset_plan_states;
-use datafusion::physical_plan::{ExecutionPlan, collect};
+use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties, collect};
 use datafusion::prelude::SessionContext;
 
 use super::checkpoint::Checkpoint;
@@ -106,7 +109,7 @@ impl IncrementalPlan {
             },
             Some(aggregate) => {
                 let mut aggregation = Aggregation::try_new(ctx, &optimized, aggregate).await?;
-                aggregation.deduplicate = contains_distinct(logical);
+                aggregation.deduplicate = contains_deduplication(logical);
                 Kind::Aggregate(Box::new(aggregation))
             }
         };
@@ -196,17 +199,22 @@ impl Aggregation {
                         .to_string(),
             });
         }
-        let partial: Arc<dyn ExecutionPlan> = match found.mode() {
-            AggregateMode::Partial => Arc::new(found.clone()),
-            _ => Arc::new(AggregateExec::try_new(
-                AggregateMode::Partial,
-                found.group_expr().clone(),
-                found.aggr_expr().to_vec(),
-                found.filter_expr().to_vec(),
-                Arc::clone(found.input()),
-                found.input_schema(),
-            )?),
-        };
+        // The merge into the state takes one row per key, so the partial aggregate reads
+        // its input as one partition (a UNION ALL below it has one per branch).
+        let input: Arc<dyn ExecutionPlan> =
+            if found.input().output_partitioning().partition_count() > 1 {
+                Arc::new(CoalescePartitionsExec::new(Arc::clone(found.input())))
+            } else {
+                Arc::clone(found.input())
+            };
+        let partial: Arc<dyn ExecutionPlan> = Arc::new(AggregateExec::try_new(
+            AggregateMode::Partial,
+            found.group_expr().clone(),
+            found.aggr_expr().to_vec(),
+            found.filter_expr().to_vec(),
+            input,
+            found.input_schema(),
+        )?);
         let exprs = found.aggr_expr().to_vec();
         let num_keys = found.group_expr().expr().len();
         let state_widths = exprs
@@ -334,6 +342,7 @@ impl Aggregation {
         let old_indices: Vec<usize> = found.iter().map(|(i, _)| *i).collect();
         let first_seen: Vec<bool> = lookup.existing.iter().map(Option::is_none).collect();
         let all_indices: Vec<usize> = (0..n).collect();
+        let merge_indices: Vec<usize> = old_indices.iter().chain(&all_indices).copied().collect();
 
         let mut new_states: Vec<ArrayRef> = Vec::new();
         let mut values: Vec<ArrayRef> = Vec::new();
@@ -349,14 +358,22 @@ impl Aggregation {
                 old_col += width;
                 continue;
             }
+            // The old state first, then the batch's rows, as Spark's StateStoreRestoreExec
+            // feeds them to the merge: order-sensitive aggregates (`collect_list`, `first`)
+            // see rows in arrival order across batches. One call, in which every group
+            // appears, as DataFusion's accumulators expect of a call that adds groups.
             let mut acc = Self::accumulator(expr)?;
-            acc.merge_batch(
-                &partial.columns()[batch_col..batch_col + width],
-                &all_indices,
-                n,
-            )?;
-            if let Some(old) = &old {
-                acc.merge_batch(&old[old_col..old_col + width], &old_indices, n)?;
+            let batch_states = &partial.columns()[batch_col..batch_col + width];
+            match &old {
+                Some(old) => {
+                    let states = old[old_col..old_col + width]
+                        .iter()
+                        .zip(batch_states)
+                        .map(|(o, b)| concat(&[o.as_ref(), b.as_ref()]))
+                        .collect::<std::result::Result<Vec<_>, _>>()?;
+                    acc.merge_batch(&states, &merge_indices, n)?;
+                }
+                None => acc.merge_batch(batch_states, &all_indices, n)?,
             }
             let merged = acc.state(EmitTo::All)?;
             let mut eval = Self::accumulator(expr)?;
@@ -416,10 +433,11 @@ impl Aggregation {
     }
 }
 
-/// Whether the query deduplicates (`SELECT DISTINCT`), which the optimizer turns into an
-/// aggregation without aggregate functions.
-fn contains_distinct(plan: &LogicalPlan) -> bool {
-    matches!(plan, LogicalPlan::Distinct(_)) || plan.inputs().into_iter().any(contains_distinct)
+/// Whether the query deduplicates (`dropDuplicates`, `Distinct::On`; SQL's `DISTINCT` is an
+/// aggregation), which the optimizer turns into an aggregation.
+fn contains_deduplication(plan: &LogicalPlan) -> bool {
+    matches!(plan, LogicalPlan::Distinct(Distinct::On(_)))
+        || plan.inputs().into_iter().any(contains_deduplication)
 }
 
 /// The query's aggregation, if any (the checker has already refused more than one).
@@ -447,14 +465,13 @@ fn find_first_aggregate_exec(plan: &Arc<dyn ExecutionPlan>) -> Option<&Aggregate
 }
 
 /// A `LIMIT n` at the top of a stateless query (under projections): Spark applies it across
-/// the whole stream in append mode.
+/// the whole stream in append mode. The checker refuses a limit anywhere else.
 fn global_limit(plan: &LogicalPlan) -> Option<usize> {
-    match plan {
+    match super::checker::top_operator(plan) {
         LogicalPlan::Limit(limit) => match limit.get_fetch_type() {
             Ok(datafusion::logical_expr::FetchType::Literal(n)) => n,
             _ => None,
         },
-        LogicalPlan::Projection(p) => global_limit(&p.input),
         _ => None,
     }
 }

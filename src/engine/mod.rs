@@ -1,6 +1,7 @@
 //! The streaming engine: the micro-batch loop and everything it coordinates (triggers, output
 //! modes, the incremental plan and its state, the checkpoint, progress, query handles).
 
+pub mod checker;
 pub mod checkpoint;
 pub mod fault;
 pub mod incremental;

@@ -18,7 +18,7 @@ use datafusion::error::DataFusionError;
 use datafusion::execution::FunctionRegistry;
 use datafusion::prelude::SessionContext;
 
-use crate::engine::{StreamingQuery, output_mode};
+use crate::engine::{StreamingQuery, checker};
 use crate::error::{Error, Result};
 use crate::job::{QueryPlan, QueryText, SinkPlan};
 use crate::options::Options;
@@ -542,7 +542,7 @@ impl Shell {
                 let input = self.session.open_source(&source.plan)?;
                 let logical = crate::sql::plan_query(&input.ctx, &query.sql, JOB).await?;
                 let mode = self.settings.output_mode.as_str();
-                let verdict = match output_mode::check(&logical, self.settings.output_mode) {
+                let verdict = match checker::check(&logical, self.settings.output_mode) {
                     Ok(()) => {
                         format!("streaming query over {view}: {mode} output mode is supported")
                     }

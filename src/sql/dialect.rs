@@ -1,8 +1,9 @@
 //! [`SparkDialect`]: how Spark SQL is tokenized and parsed where it differs from ANSI —
 //! backquoted identifiers, double-quoted strings, backslash escapes in string literals
-//! (`'\t'` is a tab, `'\\w'` is `\w`), lambdas, and `exists(array, x -> ...)` as a function.
+//! (`'\t'` is a tab, `'\\w'` is `\w`), lambdas, `exists(array, x -> ...)` as a function, and
+//! `a DIV b`.
 
-use datafusion::sql::sqlparser::ast::{Expr, Ident, ObjectName, UnaryOperator};
+use datafusion::sql::sqlparser::ast::{BinaryOperator, Expr, Ident, ObjectName, UnaryOperator};
 use datafusion::sql::sqlparser::dialect::{Dialect, Precedence};
 use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
@@ -73,6 +74,24 @@ impl Dialect for SparkDialect {
 
     /// `exists(array, x -> ...)` is Spark's higher-order function (also after `NOT`);
     /// `EXISTS (SELECT ...)` stays a subquery test.
+    /// Spark's integer division, `a DIV b`, at `*`'s precedence.
+    fn parse_infix(
+        &self,
+        parser: &mut Parser,
+        expr: &Expr,
+        _precedence: u8,
+    ) -> Option<Result<Expr, ParserError>> {
+        if !parser.parse_keyword(Keyword::DIV) {
+            return None;
+        }
+        let right = parser.parse_subexpr(self.prec_value(Precedence::MulDivModOp));
+        Some(right.map(|right| Expr::BinaryOp {
+            left: Box::new(expr.clone()),
+            op: BinaryOperator::MyIntegerDivide,
+            right: Box::new(right),
+        }))
+    }
+
     fn parse_prefix(&self, parser: &mut Parser) -> Option<Result<Expr, ParserError>> {
         let keyword = |n: usize| match &parser.peek_nth_token_ref(n).token {
             Token::Word(w) => Some(w.keyword),

@@ -36,6 +36,9 @@ pub fn new_session() -> Result<SessionContext> {
     options.sql_parser.default_null_ordering = "nulls_min".to_string();
     // `1.5` is DECIMAL(2,1) in Spark (`1.5E2` stays a double: see rewrite).
     options.sql_parser.parse_float_as_decimal = true;
+    // Spark keeps a subquery's ORDER BY (its streaming checker refuses one over a stream
+    // unless it sorts a complete-mode aggregation, which then prints sorted).
+    options.sql_parser.enable_subquery_sort_elimination = false;
     options.optimizer.enable_dynamic_filter_pushdown = false;
     options.optimizer.enable_topk_dynamic_filter_pushdown = false;
     options.optimizer.enable_join_dynamic_filter_pushdown = false;
@@ -94,6 +97,9 @@ pub async fn plan_query(ctx: &SessionContext, sql: &str, job: &str) -> Result<Lo
                     "a streaming query must be a SELECT, found: {inner}"
                 )));
             }
+            refuse_sampling(ctx, inner)
+                .await
+                .map_err(|e| sql_err(e.to_string()))?;
             lateral_view::rewrite(inner);
             typed_items::expand(ctx, inner)
                 .await
@@ -112,6 +118,58 @@ pub async fn plan_query(ctx: &SessionContext, sql: &str, job: &str) -> Result<Lo
         .await
         .map_err(|e| sql_err(errors::spark_message(&e)))?;
     rewrite_string_casts(ctx, plan).map_err(|e| sql_err(errors::spark_message(&e)))
+}
+
+/// `TABLESAMPLE`, which DataFusion would silently ignore: Spark refuses it on a stream
+/// (`Sampling is not supported on streaming DataFrames/Datasets`) and kindling has no
+/// sampling for static tables either.
+async fn refuse_sampling(
+    ctx: &SessionContext,
+    statement: &datafusion::sql::sqlparser::ast::Statement,
+) -> std::result::Result<(), String> {
+    use datafusion::sql::sqlparser::ast::{TableFactor, Visit, Visitor};
+    use std::ops::ControlFlow;
+    struct Sampled(Option<Option<String>>);
+    impl Visitor for Sampled {
+        type Break = ();
+        fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> ControlFlow<()> {
+            match factor {
+                TableFactor::Table {
+                    name,
+                    sample: Some(_),
+                    ..
+                } => {
+                    self.0 = Some(Some(name.to_string()));
+                    ControlFlow::Break(())
+                }
+                TableFactor::Derived {
+                    sample: Some(_), ..
+                } => {
+                    self.0 = Some(None);
+                    ControlFlow::Break(())
+                }
+                _ => ControlFlow::Continue(()),
+            }
+        }
+    }
+    let mut sampled = Sampled(None);
+    let _ = statement.visit(&mut sampled);
+    let Some(table) = sampled.0 else {
+        return Ok(());
+    };
+    let streaming = match table {
+        Some(name) => ctx.table_provider(name.as_str()).await.is_ok_and(|p| {
+            p.downcast_ref::<datafusion::catalog::streaming::StreamingTable>()
+                .is_some()
+        }),
+        None => false,
+    };
+    Err(if streaming {
+        crate::engine::checker::SAMPLING_NOT_SUPPORTED.to_string()
+    } else {
+        "TABLESAMPLE is not supported by kindling; filter the rows instead (e.g. WHERE rand() < 0.1)"
+            .to_string()
+    })
 }
 
 /// Replaces `CAST(<binary or timestamp> AS STRING)` with [`functions::cast_to_string`], which

@@ -74,6 +74,7 @@ pub fn sql(expr: &Expr) -> String {
         Expr::BinaryOp { left, op, right } => match op {
             BinaryOperator::StringConcat => format!("concat({}, {})", sql(left), sql(right)),
             BinaryOperator::NotEq => format!("(NOT ({} = {}))", sql(left), sql(right)),
+            BinaryOperator::MyIntegerDivide => format!("({} div {})", sql(left), sql(right)),
             op => format!("({} {} {})", sql(left), op, sql(right)),
         },
         Expr::UnaryOp { op, expr } => match op {

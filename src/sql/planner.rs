@@ -33,6 +33,7 @@ impl ExprPlanner for SparkExprPlanner {
         schema: &DFSchema,
     ) -> Result<PlannerResult<RawBinaryExpr>> {
         let op = match expr.op {
+            BinaryOperator::MyIntegerDivide => return integral_divide(expr, schema),
             BinaryOperator::Plus => Operator::Plus,
             BinaryOperator::Minus => Operator::Minus,
             BinaryOperator::Multiply => Operator::Multiply,
@@ -130,6 +131,30 @@ impl ExprPlanner for SparkExprPlanner {
         }
         Ok(PlannerResult::Original(expr))
     }
+}
+
+/// Spark's `a DIV b`: integer division truncated toward zero, typed BIGINT, failing on a zero
+/// divisor (`[DIVIDE_BY_ZERO]`).
+fn integral_divide(expr: RawBinaryExpr, schema: &DFSchema) -> Result<PlannerResult<RawBinaryExpr>> {
+    let left = expr.left.get_type(schema)?;
+    let right = expr.right.get_type(schema)?;
+    if !is_integer_or_null(&left) || !is_integer_or_null(&right) {
+        return datafusion::common::plan_err!(
+            "`DIV` of {} and {} is not supported by kindling (only of integers); CAST the operands to BIGINT",
+            super::types::spark_type_name(&left).to_ascii_uppercase(),
+            super::types::spark_type_name(&right).to_ascii_uppercase()
+        );
+    }
+    let dividend = cast(expr.left, DataType::Int64);
+    let divisor = divisor_check(Division::Divide)
+        .call(vec![dividend.clone(), cast(expr.right, DataType::Int64)]);
+    Ok(PlannerResult::Planned(Expr::BinaryExpr(
+        datafusion::logical_expr::BinaryExpr::new(
+            Box::new(dividend),
+            Operator::Divide,
+            Box::new(divisor),
+        ),
+    )))
 }
 
 fn is_integer_or_null(t: &DataType) -> bool {

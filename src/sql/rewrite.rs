@@ -25,69 +25,163 @@ pub fn rewrite_statement(statement: &mut Statement) -> Result<(), DataFusionErro
 }
 
 /// Spark resolves names case-insensitively but keeps an alias's case in the output;
-/// DataFusion lower-cases unquoted identifiers. So a mixed-case alias is quoted, and every
-/// unquoted reference to it (in any case) is spelled as the alias.
+/// DataFusion lower-cases unquoted identifiers. So a mixed-case alias is quoted, and the
+/// unquoted references that can name it (in any case) are spelled as the alias: those in the
+/// enclosing queries, and the SELECT's own GROUP BY, HAVING and ORDER BY. The SELECT's other
+/// clauses read its input, so `SELECT value AS Value FROM lines` keeps reading `value`.
 fn preserve_alias_case(statement: &mut Statement) {
-    use datafusion::sql::sqlparser::ast::{Visit, Visitor};
-    struct Aliases(Vec<String>);
-    impl Visitor for Aliases {
-        type Break = ();
-        fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
-            if let SetExpr::Select(select) = query.body.as_ref() {
-                for item in &select.projection {
-                    if let SelectItem::ExprWithAlias { alias, .. } = item
-                        && alias.quote_style.is_none()
-                        && alias.value.chars().any(|c| c.is_uppercase())
-                    {
-                        self.0.push(alias.value.clone());
-                    }
-                }
-            }
-            ControlFlow::Continue(())
+    if let Statement::Query(query) = statement {
+        respell_query(query, &[]);
+    }
+}
+
+/// Respells the references in `query` to the aliases in `visible` (those of the enclosing
+/// scope and of the queries `query` reads) and to its own; returns the aliases its output
+/// carries.
+fn respell_query(query: &mut Query, visible: &[String]) -> Vec<String> {
+    let mut scope = visible.to_vec();
+    if let Some(with) = query.with.as_mut() {
+        for cte in with.cte_tables.iter_mut() {
+            let produced = respell_query(&mut cte.query, &scope);
+            scope.extend(produced);
         }
     }
-    let mut aliases = Aliases(Vec::new());
-    let _ = Visit::visit(&*statement, &mut aliases);
-    if aliases.0.is_empty() {
+    let produced = respell_body(&mut query.body, &scope);
+    if let Some(order_by) = query.order_by.as_mut()
+        && let datafusion::sql::sqlparser::ast::OrderByKind::Expressions(exprs) = &mut order_by.kind
+    {
+        let mut names = scope.clone();
+        names.extend(produced.iter().cloned());
+        for e in exprs.iter_mut() {
+            respell_expr(&mut e.expr, &names);
+        }
+    }
+    produced
+}
+
+fn respell_body(body: &mut SetExpr, visible: &[String]) -> Vec<String> {
+    match body {
+        SetExpr::Select(select) => {
+            let mut input = visible.to_vec();
+            for from in select.from.iter_mut() {
+                input.extend(respell_from(from, visible));
+            }
+            let mut own = Vec::new();
+            for item in select.projection.iter_mut() {
+                match item {
+                    SelectItem::ExprWithAlias { expr, alias } => {
+                        respell_expr(expr, &input);
+                        if alias.quote_style.is_none()
+                            && alias.value.chars().any(|c| c.is_uppercase())
+                        {
+                            *alias = Ident::with_quote('"', alias.value.clone());
+                            own.push(alias.value.clone());
+                        }
+                    }
+                    SelectItem::UnnamedExpr(expr) => respell_expr(expr, &input),
+                    _ => {}
+                }
+            }
+            if let Some(selection) = select.selection.as_mut() {
+                respell_expr(selection, &input);
+            }
+            let mut all = input;
+            all.extend(own.iter().cloned());
+            if let datafusion::sql::sqlparser::ast::GroupByExpr::Expressions(exprs, _) =
+                &mut select.group_by
+            {
+                for e in exprs.iter_mut() {
+                    respell_expr(e, &all);
+                }
+            }
+            if let Some(having) = select.having.as_mut() {
+                respell_expr(having, &all);
+            }
+            all
+        }
+        SetExpr::Query(query) => respell_query(query, visible),
+        SetExpr::SetOperation { left, right, .. } => {
+            let mut names = respell_body(left, visible);
+            names.extend(respell_body(right, visible));
+            names
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Respells the derived tables and join conditions of `from`; returns the aliases of the
+/// derived tables' outputs.
+fn respell_from(
+    from: &mut datafusion::sql::sqlparser::ast::TableWithJoins,
+    visible: &[String],
+) -> Vec<String> {
+    use datafusion::sql::sqlparser::ast::{JoinConstraint, JoinOperator, TableFactor};
+    fn factor(f: &mut TableFactor, visible: &[String]) -> Vec<String> {
+        match f {
+            TableFactor::Derived { subquery, .. } => respell_query(subquery, visible),
+            TableFactor::NestedJoin {
+                table_with_joins, ..
+            } => respell_from(table_with_joins, visible),
+            _ => Vec::new(),
+        }
+    }
+    let mut names = factor(&mut from.relation, visible);
+    for join in from.joins.iter_mut() {
+        names.extend(factor(&mut join.relation, visible));
+    }
+    let mut scope = visible.to_vec();
+    scope.extend(names.iter().cloned());
+    for join in from.joins.iter_mut() {
+        let constraint = match &mut join.join_operator {
+            JoinOperator::Join(c)
+            | JoinOperator::Inner(c)
+            | JoinOperator::Left(c)
+            | JoinOperator::LeftOuter(c)
+            | JoinOperator::Right(c)
+            | JoinOperator::RightOuter(c)
+            | JoinOperator::FullOuter(c)
+            | JoinOperator::LeftSemi(c)
+            | JoinOperator::RightSemi(c)
+            | JoinOperator::LeftAnti(c)
+            | JoinOperator::RightAnti(c)
+            | JoinOperator::Semi(c)
+            | JoinOperator::Anti(c) => Some(c),
+            _ => None,
+        };
+        if let Some(JoinConstraint::On(on)) = constraint {
+            respell_expr(on, &scope);
+        }
+    }
+    names
+}
+
+/// Spells every unquoted identifier in `expr` that names one of `aliases` (in any case) as
+/// the alias.
+fn respell_expr(expr: &mut Expr, aliases: &[String]) {
+    if aliases.is_empty() {
         return;
     }
     let spelled = |ident: &mut Ident| {
         if ident.quote_style.is_none()
             && let Some(alias) = aliases
-                .0
                 .iter()
                 .find(|a| a.eq_ignore_ascii_case(&ident.value))
         {
             *ident = Ident::with_quote('"', alias.clone());
         }
     };
-    struct Quote<'a, F: Fn(&mut Ident)>(&'a F);
-    impl<F: Fn(&mut Ident)> VisitorMut for Quote<'_, F> {
-        type Break = ();
-        fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
-            if let SetExpr::Select(select) = query.body.as_mut() {
-                for item in select.projection.iter_mut() {
-                    if let SelectItem::ExprWithAlias { alias, .. } = item {
-                        (self.0)(alias);
-                    }
+    let _ = datafusion::sql::sqlparser::ast::visit_expressions_mut(expr, |e: &mut Expr| {
+        match e {
+            Expr::Identifier(ident) => spelled(ident),
+            Expr::CompoundIdentifier(parts) => {
+                if let Some(last) = parts.last_mut() {
+                    spelled(last);
                 }
             }
-            ControlFlow::Continue(())
+            _ => {}
         }
-        fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
-            match expr {
-                Expr::Identifier(ident) => (self.0)(ident),
-                Expr::CompoundIdentifier(parts) => {
-                    if let Some(last) = parts.last_mut() {
-                        (self.0)(last);
-                    }
-                }
-                _ => {}
-            }
-            ControlFlow::Continue(())
-        }
-    }
-    let _ = statement.visit(&mut Quote(&spelled));
+        ControlFlow::<()>::Continue(())
+    });
 }
 
 struct SparkRewriter;
@@ -215,10 +309,27 @@ pub(super) fn is_exponent_literal(value: &Value) -> bool {
 
 /// Gives every unaliased SELECT item the name Spark prints for it.
 fn name_items(select: &mut datafusion::sql::sqlparser::ast::Select) {
+    let relations = super::lateral_view::relation_names(&select.from);
     for item in select.projection.iter_mut() {
         let SelectItem::UnnamedExpr(expr) = item else {
             continue;
         };
+        // `j.user`, a field of struct column `j`, is named `user` (DataFusion: `j[user]`);
+        // `t.value`, a column of relation `t`, keeps DataFusion's name.
+        if let Expr::CompoundIdentifier(parts) = &*expr
+            && let (Some(first), Some(last)) = (parts.first(), parts.last())
+            && (parts.len() > 2
+                || !relations
+                    .iter()
+                    .any(|r| r.eq_ignore_ascii_case(&first.value)))
+        {
+            let alias = Ident::with_quote('"', last.value.clone());
+            *item = SelectItem::ExprWithAlias {
+                expr: expr.clone(),
+                alias,
+            };
+            continue;
+        }
         // DataFusion names the columns of a struct unnest itself.
         if function_name(expr).as_deref() == Some("unnest") {
             continue;

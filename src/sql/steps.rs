@@ -212,11 +212,18 @@ pub async fn to_sql(
             }
             Step::OrderBy(exprs) => format!("SELECT * FROM {from} ORDER BY {}", exprs.join(", ")),
             Step::Limit(n) => format!("SELECT * FROM {from} LIMIT {n}"),
-            Step::DropDuplicates(None) => format!("SELECT DISTINCT * FROM {from}"),
-            Step::DropDuplicates(Some(cols)) => format!(
-                "SELECT DISTINCT ON ({}) * FROM {from}",
-                cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ")
-            ),
+            // `DISTINCT ON`, not `DISTINCT`: Spark's `dropDuplicates` is a deduplication
+            // (each row once, ever), while SQL's `DISTINCT` is an aggregation.
+            Step::DropDuplicates(subset) => {
+                let keys = match subset {
+                    Some(cols) => cols.clone(),
+                    None => columns(ctx, &sql, job).await?,
+                };
+                format!(
+                    "SELECT DISTINCT ON ({}) * FROM {from}",
+                    keys.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ")
+                )
+            }
         };
     }
     Ok(sql)

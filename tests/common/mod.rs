@@ -6,6 +6,7 @@
 
 pub mod broker;
 pub mod process;
+pub mod spark;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Compare {

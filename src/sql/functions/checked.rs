@@ -11,7 +11,7 @@ use datafusion::arrow::compute::kernels::numeric;
 use datafusion::arrow::datatypes::{
     ArrowNativeTypeOp, DataType, Int8Type, Int16Type, Int32Type, Int64Type,
 };
-use datafusion::common::{exec_err, plan_err};
+use datafusion::common::plan_err;
 use datafusion::error::Result;
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
@@ -148,14 +148,17 @@ impl ScalarUDFImpl for SparkChecked {
             };
             match checked {
                 Ok(result) => result,
-                Err(_) => {
-                    return exec_err!(
-                        "[ARITHMETIC_OVERFLOW] overflow. Use 'try_{}' to tolerate overflow and return NULL instead. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error. SQLSTATE: 22003",
-                        self.op.spark_name()
-                    );
-                }
+                Err(_) => return Err(overflow(self.op.spark_name())),
             }
         };
         super::columnar(result, scalar)
     }
+}
+
+/// Spark's `[ARITHMETIC_OVERFLOW]`, naming the `try_` function (`try_add`) that gives NULL
+/// instead.
+pub(crate) fn overflow(function: &str) -> datafusion::error::DataFusionError {
+    datafusion::error::DataFusionError::Execution(format!(
+        "[ARITHMETIC_OVERFLOW] overflow. Use 'try_{function}' to tolerate overflow and return NULL instead. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error. SQLSTATE: 22003"
+    ))
 }

@@ -1,16 +1,25 @@
-//! Spark's `from_json(json, schema)` for DDL schemas: one struct per row, NULL for NULL or
-//! malformed input (Spark's default PERMISSIVE mode).
+//! Spark's `from_json(json, schema)` for DDL schemas: one struct per row, converted field by
+//! field as Spark's default PERMISSIVE mode does (a field that does not fit its type is NULL,
+//! the others are kept; text that is not a JSON object gives a struct of NULLs).
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, StructArray, new_null_array};
-use datafusion::arrow::compute::{cast, concat};
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, Schema};
+use std::collections::HashMap;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BinaryBuilder, BooleanBuilder, Date32Builder, Float32Builder,
+    Float64Builder, Int8Builder, Int16Builder, Int32Builder, Int64Builder, ListArray,
+    NullBufferBuilder, StringArray, StringBuilder, StructArray, TimestampMicrosecondBuilder,
+};
+use datafusion::arrow::buffer::OffsetBuffer;
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, TimeUnit};
 use datafusion::common::{ScalarValue, exec_err, plan_err};
 use datafusion::error::Result;
 use datafusion::logical_expr::{
     ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
+use serde_json::value::RawValue;
 
 use super::ddl::parse_schema;
 
@@ -99,41 +108,319 @@ impl ScalarUDFImpl for SparkFromJson {
     }
 }
 
+/// Decodes each row into a struct of `fields` (see [`Column`] for each type's rules): NULL
+/// for NULL or blank text, every field NULL for text that is not JSON or not an object.
 fn decode(text: &datafusion::arrow::array::StringArray, fields: &Fields) -> Result<ArrayRef> {
-    let schema = Arc::new(Schema::new(fields.clone()));
-    let struct_type = DataType::Struct(fields.clone());
-    let mut rows: Vec<ArrayRef> = Vec::with_capacity(text.len());
+    let mut root = Column::try_new(&DataType::Struct(fields.clone()))?;
     for i in 0..text.len() {
-        let row = if text.is_null(i) {
-            None
-        } else {
-            one_row(Arc::clone(&schema), text.value(i))
-        };
-        rows.push(row.unwrap_or_else(|| new_null_array(&struct_type, 1)));
+        if text.is_null(i) || text.value(i).trim().is_empty() {
+            root.append(None, false);
+            continue;
+        }
+        // Spark reads the first JSON value of the text and ignores what follows it.
+        let mut values = serde_json::Deserializer::from_str(text.value(i)).into_iter::<&RawValue>();
+        match values.next() {
+            Some(Ok(value)) if value.get().starts_with('{') => root.append(Some(value), false),
+            // Malformed or not an object: Spark's PERMISSIVE mode gives a row of NULLs.
+            _ => root.append(None, true),
+        }
     }
-    if rows.is_empty() {
-        return Ok(new_null_array(&struct_type, 0));
-    }
-    let refs: Vec<&dyn Array> = rows.iter().map(|r| r.as_ref()).collect();
-    Ok(concat(&refs)?)
+    root.finish()
 }
 
-/// Decodes one JSON object; `None` when it is not one.
-fn one_row(schema: Arc<Schema>, json: &str) -> Option<ArrayRef> {
-    let mut decoder = arrow_json::ReaderBuilder::new(schema)
-        .build_decoder()
-        .ok()?;
-    let bytes = json.trim().as_bytes();
-    if !bytes.starts_with(b"{") {
+/// The Arrow column of one Spark type, appended to one JSON value at a time with Spark's
+/// conversions (`JacksonParser`): a value that does not fit its type (a string for a number,
+/// `2147483648` for an INT, `1.5` for an INT) is NULL; a struct keeps its other fields (Spark's
+/// partial results); an array with an element that does not fit is NULL as a whole.
+enum Column {
+    Boolean(BooleanBuilder),
+    Int8(Int8Builder),
+    Int16(Int16Builder),
+    Int32(Int32Builder),
+    Int64(Int64Builder),
+    Float32(Float32Builder),
+    Float64(Float64Builder),
+    Utf8(StringBuilder),
+    Binary(BinaryBuilder),
+    Date(Date32Builder),
+    Timestamp(TimestampMicrosecondBuilder),
+    List {
+        field: FieldRef,
+        offsets: Vec<i32>,
+        validity: NullBufferBuilder,
+        child: Box<Column>,
+    },
+    Struct {
+        fields: Fields,
+        children: Vec<Column>,
+        validity: NullBufferBuilder,
+    },
+}
+
+impl Column {
+    fn try_new(data_type: &DataType) -> Result<Self> {
+        Ok(match data_type {
+            DataType::Boolean => Column::Boolean(BooleanBuilder::new()),
+            DataType::Int8 => Column::Int8(Int8Builder::new()),
+            DataType::Int16 => Column::Int16(Int16Builder::new()),
+            DataType::Int32 => Column::Int32(Int32Builder::new()),
+            DataType::Int64 => Column::Int64(Int64Builder::new()),
+            DataType::Float32 => Column::Float32(Float32Builder::new()),
+            DataType::Float64 => Column::Float64(Float64Builder::new()),
+            DataType::Utf8 => Column::Utf8(StringBuilder::new()),
+            DataType::Binary => Column::Binary(BinaryBuilder::new()),
+            DataType::Date32 => Column::Date(Date32Builder::new()),
+            DataType::Timestamp(TimeUnit::Microsecond, None) => {
+                Column::Timestamp(TimestampMicrosecondBuilder::new())
+            }
+            DataType::List(field) => Column::List {
+                field: Arc::clone(field),
+                offsets: vec![0],
+                validity: NullBufferBuilder::new(0),
+                child: Box::new(Column::try_new(field.data_type())?),
+            },
+            DataType::Struct(fields) => Column::Struct {
+                fields: fields.clone(),
+                children: fields
+                    .iter()
+                    .map(|f| Column::try_new(f.data_type()))
+                    .collect::<Result<_>>()?,
+                validity: NullBufferBuilder::new(0),
+            },
+            other => return exec_err!("from_json: unsupported type {other}"),
+        })
+    }
+
+    /// Whether `value` (a JSON null included) converts to this type without failing.
+    fn accepts(&self, value: &RawValue) -> bool {
+        let text = value.get();
+        if text == "null" {
+            return true;
+        }
+        match self {
+            Column::Boolean(_) => boolean(text).is_some(),
+            Column::Int8(_) => integer::<i8>(text).is_some(),
+            Column::Int16(_) => integer::<i16>(text).is_some(),
+            Column::Int32(_) => integer::<i32>(text).is_some(),
+            Column::Int64(_) => integer::<i64>(text).is_some(),
+            Column::Float32(_) | Column::Float64(_) => float(text).is_some(),
+            Column::Utf8(_) => true,
+            Column::Binary(_) => binary(text).is_some(),
+            Column::Date(_) => date(text).is_some(),
+            Column::Timestamp(_) => timestamp(text).is_some(),
+            Column::List { child, .. } => {
+                elements(text).is_some_and(|items| items.iter().all(|item| child.accepts(item)))
+            }
+            Column::Struct { .. } => text.starts_with('{'),
+        }
+    }
+
+    /// Appends `value`; `None` (or a value that does not fit) appends NULL, except that a
+    /// struct with `null_fields` is a struct whose fields are all NULL.
+    fn append(&mut self, value: Option<&RawValue>, null_fields: bool) {
+        let text = value.map(RawValue::get).filter(|t| *t != "null");
+        match self {
+            Column::Boolean(b) => b.append_option(text.and_then(boolean)),
+            Column::Int8(b) => b.append_option(text.and_then(integer::<i8>)),
+            Column::Int16(b) => b.append_option(text.and_then(integer::<i16>)),
+            Column::Int32(b) => b.append_option(text.and_then(integer::<i32>)),
+            Column::Int64(b) => b.append_option(text.and_then(integer::<i64>)),
+            Column::Float32(b) => b.append_option(text.and_then(float).map(|x| x as f32)),
+            Column::Float64(b) => b.append_option(text.and_then(float)),
+            Column::Utf8(b) => b.append_option(value.and_then(super::get_json_object::render)),
+            Column::Binary(b) => b.append_option(text.and_then(binary)),
+            Column::Date(b) => b.append_option(text.and_then(date)),
+            Column::Timestamp(b) => b.append_option(text.and_then(timestamp)),
+            Column::List {
+                offsets,
+                validity,
+                child,
+                ..
+            } => {
+                let items = text
+                    .and_then(elements)
+                    .filter(|items| items.iter().all(|item| child.accepts(item)));
+                let last = offsets.last().copied().unwrap_or(0);
+                match items {
+                    Some(items) => {
+                        for item in &items {
+                            child.append(Some(item), false);
+                        }
+                        offsets.push(last + items.len() as i32);
+                        validity.append_non_null();
+                    }
+                    None => {
+                        offsets.push(last);
+                        validity.append_null();
+                    }
+                }
+            }
+            Column::Struct {
+                fields,
+                children,
+                validity,
+            } => {
+                let object: Option<HashMap<String, &RawValue>> = text
+                    .filter(|t| t.starts_with('{'))
+                    .and_then(|t| serde_json::from_str(t).ok());
+                match object {
+                    Some(object) => {
+                        for (field, child) in fields.iter().zip(children.iter_mut()) {
+                            child.append(object.get(field.name()).copied(), false);
+                        }
+                        validity.append_non_null();
+                    }
+                    None => {
+                        for child in children.iter_mut() {
+                            child.append(None, false);
+                        }
+                        if null_fields {
+                            validity.append_non_null();
+                        } else {
+                            validity.append_null();
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self) -> Result<ArrayRef> {
+        Ok(match self {
+            Column::Boolean(b) => Arc::new(b.finish()),
+            Column::Int8(b) => Arc::new(b.finish()),
+            Column::Int16(b) => Arc::new(b.finish()),
+            Column::Int32(b) => Arc::new(b.finish()),
+            Column::Int64(b) => Arc::new(b.finish()),
+            Column::Float32(b) => Arc::new(b.finish()),
+            Column::Float64(b) => Arc::new(b.finish()),
+            Column::Utf8(b) => Arc::new(b.finish()),
+            Column::Binary(b) => Arc::new(b.finish()),
+            Column::Date(b) => Arc::new(b.finish()),
+            Column::Timestamp(b) => Arc::new(b.finish()),
+            Column::List {
+                field,
+                offsets,
+                validity,
+                child,
+            } => {
+                let offsets = OffsetBuffer::new(std::mem::replace(offsets, vec![0]).into());
+                Arc::new(ListArray::try_new(
+                    Arc::clone(field),
+                    offsets,
+                    child.finish()?,
+                    validity.finish(),
+                )?)
+            }
+            Column::Struct {
+                fields,
+                children,
+                validity,
+            } => {
+                let columns = children
+                    .iter_mut()
+                    .map(Column::finish)
+                    .collect::<Result<Vec<_>>>()?;
+                Arc::new(StructArray::try_new(
+                    fields.clone(),
+                    columns,
+                    validity.finish(),
+                )?)
+            }
+        })
+    }
+}
+
+/// The elements of a JSON array.
+fn elements(text: &str) -> Option<Vec<&RawValue>> {
+    if !text.starts_with('[') {
         return None;
     }
-    let read = decoder.decode(bytes).ok()?;
-    if read != bytes.len() {
+    serde_json::from_str(text).ok()
+}
+
+fn boolean(text: &str) -> Option<bool> {
+    match text {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
+/// An integer token that fits `T` (Jackson's `getIntValue` and friends fail otherwise).
+fn integer<T: TryFrom<i128>>(text: &str) -> Option<T> {
+    if !text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) || text.contains(['.', 'e', 'E'])
+    {
         return None;
     }
-    let batch = decoder.flush().ok()??;
-    if batch.num_rows() != 1 {
+    T::try_from(text.parse::<i128>().ok()?).ok()
+}
+
+/// A number, or one of the strings Spark reads as a special floating-point value.
+fn float(text: &str) -> Option<f64> {
+    if text.starts_with('"') {
+        return match serde_json::from_str::<String>(text).ok()?.as_str() {
+            "NaN" | "+NaN" | "-NaN" => Some(f64::NAN),
+            "Infinity" | "+Infinity" | "Inf" | "+Inf" => Some(f64::INFINITY),
+            "-Infinity" | "-Inf" => Some(f64::NEG_INFINITY),
+            _ => None,
+        };
+    }
+    if !text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
         return None;
     }
-    Some(Arc::new(StructArray::from(batch)))
+    text.parse().ok()
+}
+
+/// A JSON string, unescaped.
+fn string(text: &str) -> Option<String> {
+    if !text.starts_with('"') {
+        return None;
+    }
+    serde_json::from_str(text).ok()
+}
+
+/// A base64 string (Jackson's `getBinaryValue`).
+fn binary(text: &str) -> Option<Vec<u8>> {
+    let encoded = string(text)?;
+    let mut out = Vec::with_capacity(encoded.len() * 3 / 4);
+    let (mut bits, mut count) = (0u32, 0);
+    for c in encoded.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => break,
+            _ => return None,
+        };
+        bits = (bits << 6) | u32::from(v);
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+        }
+    }
+    Some(out)
+}
+
+/// A date string, as a CAST to DATE reads it.
+fn date(text: &str) -> Option<i32> {
+    let value = string(text)?;
+    let parsed = cast(&StringArray::from(vec![value]), &DataType::Date32).ok()?;
+    let parsed = parsed.as_primitive::<datafusion::arrow::datatypes::Date32Type>();
+    parsed.is_valid(0).then(|| parsed.value(0))
+}
+
+/// A timestamp string (as a CAST to TIMESTAMP reads it) or a number of seconds.
+fn timestamp(text: &str) -> Option<i64> {
+    if let Some(seconds) = integer::<i64>(text) {
+        return seconds.checked_mul(1_000_000);
+    }
+    let value = string(text)?;
+    let target = DataType::Timestamp(TimeUnit::Microsecond, None);
+    let parsed = cast(&StringArray::from(vec![value]), &target).ok()?;
+    let parsed = parsed.as_primitive::<datafusion::arrow::datatypes::TimestampMicrosecondType>();
+    parsed.is_valid(0).then(|| parsed.value(0))
 }

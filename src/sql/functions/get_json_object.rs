@@ -86,7 +86,7 @@ fn select<'a>(value: &'a RawValue, steps: &[Step], out: &mut Vec<&'a RawValue>) 
 }
 
 /// JSON text without the whitespace between tokens.
-fn compact(json: &str) -> String {
+pub(super) fn compact(json: &str) -> String {
     let mut out = String::with_capacity(json.len());
     let (mut in_string, mut escaped) = (false, false);
     for c in json.chars() {
@@ -110,7 +110,7 @@ fn compact(json: &str) -> String {
 }
 
 /// A value as Spark renders the result: strings unquoted, numbers as Java prints them.
-fn render(value: &RawValue) -> Option<String> {
+pub(super) fn render(value: &RawValue) -> Option<String> {
     let text = value.get().trim();
     match text.as_bytes().first()? {
         b'"' => serde_json::from_str::<String>(text).ok(),

@@ -10,6 +10,7 @@ pub mod ddl;
 pub mod divisor;
 pub mod from_json;
 pub mod get_json_object;
+pub mod initcap;
 pub mod java_regex;
 pub mod java_time;
 pub mod md5;
@@ -19,6 +20,7 @@ pub mod round;
 pub mod sequence;
 pub mod size;
 pub mod split;
+pub mod sum;
 pub mod timestamp_from;
 pub mod to_json;
 pub mod to_timestamp;
@@ -42,6 +44,8 @@ pub fn register_spark_functions(registry: &mut dyn FunctionRegistry) -> Result<(
     ))))?;
     let spark_avg = registry.udaf("avg")?;
     registry.register_udaf(Arc::new(AggregateUDF::from(avg::SparkAvg::new(spark_avg))))?;
+    let sum = registry.udaf("sum")?;
+    registry.register_udaf(Arc::new(AggregateUDF::from(sum::SparkSum::new(sum))))?;
     registry.register_udf(Arc::new(ScalarUDF::from(split::SparkSplit::new())))?;
     registry.register_udf(Arc::new(ScalarUDF::from(
         cast_to_string::SparkCastToString::new(),
@@ -96,6 +100,7 @@ pub fn register_spark_functions(registry: &mut dyn FunctionRegistry) -> Result<(
         )))?;
     }
     registry.register_udf(Arc::new(ScalarUDF::from(md5::SparkMd5::new())))?;
+    registry.register_udf(Arc::new(ScalarUDF::from(initcap::SparkInitcap::new())))?;
     registry.register_udf(Arc::new(ScalarUDF::from(sequence::SparkSequence::new())))?;
     for unit in [
         timestamp_from::Unit::Seconds,
