@@ -85,10 +85,22 @@ fn select<'a>(value: &'a RawValue, steps: &[Step], out: &mut Vec<&'a RawValue>) 
     }
 }
 
-/// JSON text without the whitespace between tokens.
+/// JSON text as Jackson writes it back (`copyCurrentStructure`): no whitespace between
+/// tokens, and a fractional number as Java prints a double (`2.50` is `2.5`).
 pub(super) fn compact(json: &str) -> String {
     let mut out = String::with_capacity(json.len());
     let (mut in_string, mut escaped) = (false, false);
+    let mut number = String::new();
+    let flush = |number: &mut String, out: &mut String| {
+        if number.contains(['.', 'e', 'E'])
+            && let Ok(x) = number.parse::<f64>()
+        {
+            crate::sink::pretty::java_double(x, out);
+        } else {
+            out.push_str(number);
+        }
+        number.clear();
+    };
     for c in json.chars() {
         if in_string {
             out.push(c);
@@ -99,13 +111,19 @@ pub(super) fn compact(json: &str) -> String {
             } else if c == '"' {
                 in_string = false;
             }
-        } else if c == '"' {
-            in_string = true;
-            out.push(c);
-        } else if !c.is_whitespace() {
-            out.push(c);
+        } else if c == '-' || c == '+' || c == '.' || c.is_ascii_alphanumeric() {
+            number.push(c);
+        } else {
+            flush(&mut number, &mut out);
+            if c == '"' {
+                in_string = true;
+                out.push(c);
+            } else if !c.is_whitespace() {
+                out.push(c);
+            }
         }
     }
+    flush(&mut number, &mut out);
     out
 }
 
