@@ -58,11 +58,19 @@ pub fn spark_message(err: &DataFusionError) -> String {
 }
 
 /// Spark's message for an Arrow error where Spark has one: a malformed value in a CAST
-/// (`[CAST_INVALID_INPUT]`).
+/// (`[CAST_INVALID_INPUT]`), a value out of the range of the CAST's type (`[CAST_OVERFLOW]`),
+/// `abs` of the smallest integer (`[ARITHMETIC_OVERFLOW]`).
 pub fn arrow_spark_message(err: &ArrowError) -> Option<String> {
-    let ArrowError::CastError(msg) = err else {
-        return None;
+    let msg = match err {
+        ArrowError::CastError(msg) => msg,
+        ArrowError::ComputeError(msg) if msg.contains(" overflow on abs(") => {
+            return Some("[ARITHMETIC_OVERFLOW] overflow. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error. SQLSTATE: 22003".to_string());
+        }
+        _ => return None,
     };
+    if let Some(overflow) = cast_overflow(msg) {
+        return Some(overflow);
+    }
     // arrow: "Cannot cast string 'abc' to value of Float64 type"
     let rest = msg
         .strip_prefix("Cannot cast string '")
@@ -72,6 +80,30 @@ pub fn arrow_spark_message(err: &ArrowError) -> Option<String> {
     let target: DataType = target.parse().ok()?;
     Some(format!(
         "[CAST_INVALID_INPUT] The value '{value}' of the type \"STRING\" cannot be cast to \"{}\" because it is malformed. Correct the value as per the syntax, or change its target type. Use `try_cast` to tolerate malformed input and return NULL instead. SQLSTATE: 22018",
+        super::types::spark_type_name(&target).to_ascii_uppercase()
+    ))
+}
+
+/// `[CAST_OVERFLOW]` for arrow's "Can't cast value 1e10 to type Int32". Arrow does not say
+/// the source type: an integer is taken for a BIGINT, anything else for a DOUBLE.
+fn cast_overflow(msg: &str) -> Option<String> {
+    let rest = msg.strip_prefix("Can't cast value ")?;
+    let (value, target) = rest.rsplit_once(" to type ")?;
+    let target: DataType = target.parse().ok()?;
+    let (value, source) = match value.parse::<i64>() {
+        Ok(v) => (format!("{v}L"), "BIGINT"),
+        Err(_) => {
+            let x: f64 = value.parse().ok()?;
+            let mut text = String::new();
+            crate::sink::pretty::java_double(x, &mut text);
+            if x.is_finite() {
+                text.push('D');
+            }
+            (text, "DOUBLE")
+        }
+    };
+    Some(format!(
+        "[CAST_OVERFLOW] The value {value} of the type \"{source}\" cannot be cast to \"{}\" due to an overflow. Use `try_cast` to tolerate overflow and return NULL instead. SQLSTATE: 22003",
         super::types::spark_type_name(&target).to_ascii_uppercase()
     ))
 }

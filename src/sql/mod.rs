@@ -15,6 +15,7 @@ pub mod steps;
 pub mod typed_items;
 pub mod typed_literals;
 pub mod types;
+pub mod typing;
 
 use datafusion::execution::SessionStateBuilder;
 use datafusion::logical_expr::LogicalPlan;
@@ -117,7 +118,7 @@ pub async fn plan_query(ctx: &SessionContext, sql: &str, job: &str) -> Result<Lo
         .statement_to_plan(statement)
         .await
         .map_err(|e| sql_err(errors::spark_message(&e)))?;
-    rewrite_string_casts(ctx, plan).map_err(|e| sql_err(errors::spark_message(&e)))
+    typing::apply(ctx, plan).map_err(|e| sql_err(errors::spark_message(&e)))
 }
 
 /// `TABLESAMPLE`, which DataFusion would silently ignore: Spark refuses it on a stream
@@ -170,59 +171,4 @@ async fn refuse_sampling(
         "TABLESAMPLE is not supported by kindling; filter the rows instead (e.g. WHERE rand() < 0.1)"
             .to_string()
     })
-}
-
-/// Replaces `CAST(<binary or timestamp> AS STRING)` with [`functions::cast_to_string`], which
-/// decodes invalid UTF-8 as U+FFFD the way Spark does instead of failing the batch, and prints
-/// a timestamp as Spark does.
-fn rewrite_string_casts(
-    ctx: &SessionContext,
-    plan: LogicalPlan,
-) -> datafusion::error::Result<LogicalPlan> {
-    use datafusion::arrow::datatypes::DataType;
-    use datafusion::common::tree_node::{Transformed, TreeNode};
-    use datafusion::execution::FunctionRegistry;
-    use datafusion::logical_expr::expr_rewriter::NamePreserver;
-    use datafusion::logical_expr::{Expr, ExprSchemable};
-    let udf = ctx.udf(functions::cast_to_string::NAME)?;
-    plan.transform_up_with_subqueries(|node| {
-        let inputs = node.inputs();
-        let [input] = inputs.as_slice() else {
-            return Ok(Transformed::no(node));
-        };
-        let schema = std::sync::Arc::clone(input.schema());
-        // A rewritten expression keeps its output name (e.g. an aggregate's
-        // `sum(substring(value, 2))`), which the nodes above refer to.
-        let names = NamePreserver::new(&node);
-        node.map_expressions(|expr| {
-            let saved = names.save(&expr);
-            let rewritten = expr.transform_up(|e| match &e {
-                Expr::Cast(c)
-                    if matches!(
-                        c.field.data_type(),
-                        DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8
-                    ) && matches!(
-                        c.expr.get_type(&schema),
-                        Ok(DataType::Binary
-                            | DataType::BinaryView
-                            | DataType::LargeBinary
-                            | DataType::Timestamp(..))
-                    ) =>
-                {
-                    // Cast the decoded string to the type asked for, so the plan's
-                    // schema is unchanged.
-                    let decoded = udf.call(vec![(*c.expr).clone()]);
-                    Ok(Transformed::yes(Expr::Cast(
-                        datafusion::logical_expr::Cast::new_from_field(
-                            Box::new(decoded),
-                            std::sync::Arc::clone(&c.field),
-                        ),
-                    )))
-                }
-                _ => Ok(Transformed::no(e)),
-            })?;
-            Ok(rewritten.update_data(|e| saved.restore(e)))
-        })
-    })
-    .map(|t| t.data)
 }

@@ -121,6 +121,7 @@ pub fn sql(expr: &Expr) -> String {
                     | DataType::Float(_)
                     | DataType::SmallInt(_)
                     | DataType::TinyInt(_)
+                    | DataType::BigInt(_)
                     | DataType::Decimal(_)
             ) =>
         {

@@ -1,5 +1,5 @@
-//! Spark's typed number literals `1.5D`, `1.5F`, `2S`, `3Y` and `1.50BD` (the tokenizer reads
-//! `10L` itself), which sqlparser would take for a number and an alias: rewritten in the SQL
+//! Spark's typed number literals `1.5D`, `1.5F`, `2S`, `3Y`, `1.50BD` and `10L`, which sqlparser
+//! would take for a number and an alias (or, for `10L`, a plain number): rewritten in the SQL
 //! text before parsing to `::` casts, which [`super::naming`] names as Spark does (`1.5`).
 
 use datafusion::sql::sqlparser::tokenizer::{Location, Token, Tokenizer};
@@ -48,6 +48,16 @@ pub fn rewrite(sql: &str) -> String {
         return sql.to_string();
     };
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    // `10L`: the tokenizer reads the suffix itself; it becomes a cast too, since a plain
+    // integer literal is planned as an INT where it fits (see `super::typing`).
+    for token in &tokens {
+        if let Token::Number(number, true) = &token.token
+            && let (Some(start), Some(end)) =
+                (offset(sql, token.span.start), offset(sql, token.span.end))
+        {
+            edits.push((start, end, format!("{number}::BIGINT")));
+        }
+    }
     for pair in tokens.windows(2) {
         let (Token::Number(number, false), Token::Word(word)) = (&pair[0].token, &pair[1].token)
         else {
@@ -67,6 +77,7 @@ pub fn rewrite(sql: &str) -> String {
             edits.push((start, end, cast));
         }
     }
+    edits.sort_by_key(|(start, ..)| *start);
     let mut out = sql.to_string();
     for (start, end, cast) in edits.into_iter().rev() {
         out.replace_range(start..end, &cast);
@@ -82,7 +93,7 @@ mod tests {
     fn suffixes_become_casts_and_the_rest_is_kept() {
         assert_eq!(
             rewrite("SELECT 1.5D, 2s, 3Y, 4F, 1.50BD, 10BD, 007BD, 10L"),
-            "SELECT 1.5::DOUBLE, 2::SMALLINT, 3::TINYINT, 4::FLOAT, 1.50, 10::DECIMAL(2,0), 007::DECIMAL(1,0), 10L"
+            "SELECT 1.5::DOUBLE, 2::SMALLINT, 3::TINYINT, 4::FLOAT, 1.50, 10::DECIMAL(2,0), 007::DECIMAL(1,0), 10::BIGINT"
         );
         // An alias after a space, a quoted word, strings and identifiers stay.
         let kept = "SELECT 1 d, 2 `D`, '3D', x1D, 'é' || 4 AS y FROM t\nWHERE a = 5";

@@ -112,7 +112,29 @@ impl ScalarUDFImpl for SparkRound {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         if !matches!(args.args[0].data_type(), DataType::Decimal128(..)) {
-            return self.inner.invoke_with_args(args);
+            // Spark rounds a double through a BigDecimal, which has no negative zero:
+            // round(-0.0) and round(-0.04, 1) are 0.0.
+            return match self.inner.invoke_with_args(args)? {
+                ColumnarValue::Array(a)
+                    if matches!(a.data_type(), DataType::Float64 | DataType::Float32) =>
+                {
+                    let zero = if a.data_type() == &DataType::Float64 {
+                        ScalarValue::Float64(Some(0.0))
+                    } else {
+                        ScalarValue::Float32(Some(0.0))
+                    };
+                    Ok(ColumnarValue::Array(
+                        datafusion::arrow::compute::kernels::numeric::add(&a, &zero.to_scalar()?)?,
+                    ))
+                }
+                ColumnarValue::Scalar(ScalarValue::Float64(Some(x))) => {
+                    Ok(ColumnarValue::Scalar(ScalarValue::Float64(Some(x + 0.0))))
+                }
+                ColumnarValue::Scalar(ScalarValue::Float32(Some(x))) => {
+                    Ok(ColumnarValue::Scalar(ScalarValue::Float32(Some(x + 0.0))))
+                }
+                other => Ok(other),
+            };
         }
         let output = args.return_field.data_type().clone();
         let scale = match args.args.get(1) {
