@@ -6,6 +6,7 @@ pub mod decimal;
 pub mod dialect;
 pub mod errors;
 pub mod functions;
+pub mod inline_table;
 pub mod lateral_view;
 pub mod naming;
 pub mod planner;
@@ -76,7 +77,7 @@ pub async fn plan_query(ctx: &SessionContext, sql: &str, job: &str) -> Result<Lo
         job: job.to_string(),
         message,
     };
-    let sql = typed_literals::rewrite(sql);
+    let sql = inline_table::rewrite(&typed_literals::rewrite(sql));
     let mut statements = DFParser::parse_sql_with_dialect(&sql, &dialect::SparkDialect)
         .map_err(|e| sql_err(e.to_string()))?;
     if statements.len() != 1 {

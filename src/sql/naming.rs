@@ -6,7 +6,8 @@
 
 use datafusion::sql::sqlparser::ast::{
     AccessExpr, BinaryOperator, CastKind, DataType, DuplicateTreatment, Expr, FunctionArg,
-    FunctionArgExpr, FunctionArguments, LambdaFunction, Subscript, UnaryOperator, Value,
+    FunctionArgExpr, FunctionArguments, LambdaFunction, Subscript, TrimWhereField, UnaryOperator,
+    Value,
 };
 
 /// The name Spark gives `expr` as an unaliased SELECT item, or `None` where DataFusion's own
@@ -183,13 +184,40 @@ pub fn sql(expr: &Expr) -> String {
             low,
             high,
         } => {
-            let inner = format!("({} BETWEEN {} AND {})", sql(expr), sql(low), sql(high));
+            let inner = format!("between({}, {}, {})", sql(expr), sql(low), sql(high));
             if *negated {
                 format!("(NOT {inner})")
             } else {
                 inner
             }
         }
+        // Spark's `trim(s)`, `ltrim(s)`, `rtrim(s)`; with characters, `TRIM(BOTH x FROM s)`.
+        Expr::Trim {
+            expr,
+            trim_where,
+            trim_what: None,
+            trim_characters: None,
+        } => {
+            let name = match trim_where {
+                Some(TrimWhereField::Leading) => "ltrim",
+                Some(TrimWhereField::Trailing) => "rtrim",
+                _ => "trim",
+            };
+            format!("{name}({})", sql(expr))
+        }
+        Expr::Trim {
+            expr,
+            trim_where,
+            trim_what: Some(what),
+            trim_characters: None,
+        } => format!(
+            "TRIM({} {} FROM {})",
+            trim_where
+                .as_ref()
+                .map_or("BOTH".to_string(), |w| w.to_string()),
+            sql(what),
+            sql(expr)
+        ),
         Expr::Case {
             operand,
             conditions,

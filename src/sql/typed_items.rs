@@ -382,10 +382,11 @@ async fn expand_select(ctx: &SessionContext, select: &mut Select, scope: &[Cte])
     {
         return Ok(());
     }
-    // Where the probe cannot be planned the query itself will fail to plan, with the
-    // message that matters; the expansion then assumes arrays.
-    let types = probe_types(ctx, select, scope, &relations).await.ok();
-    expand_items(select, types.as_deref())
+    // A probe that cannot be planned is the query's own error (an unknown column, say):
+    // guessing the argument's type instead could give a map's entries the columns of an
+    // array's.
+    let types = probe_types(ctx, select, scope, &relations).await?;
+    expand_items(select, Some(&types))
 }
 
 /// The types of the typed items' arguments over `select`: a copy of `select` with each typed

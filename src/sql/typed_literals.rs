@@ -26,7 +26,7 @@ fn cast_for(suffix: &str, number: &str) -> Option<String> {
 }
 
 /// The byte offset of `location` (1-based line, 1-based column in characters) in `sql`.
-fn offset(sql: &str, location: Location) -> Option<usize> {
+pub(super) fn offset(sql: &str, location: Location) -> Option<usize> {
     let line_start = if location.line <= 1 {
         0
     } else {

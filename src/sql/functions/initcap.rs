@@ -92,9 +92,8 @@ fn initcap(value: &str, out: &mut String) {
     }
 }
 
-/// Java's `Character.toTitleCase` where it differs from upper case (the digraphs), else the
-/// upper case of `c` when it is one character (as Java's per-character mapping).
-fn title_case(c: char) -> impl Iterator<Item = char> {
+/// The title case of `c`: the digraphs' own title forms (`ǆ` is `ǅ`), else its upper case.
+fn title_case(c: char) -> Vec<char> {
     let titled = match c {
         'Ǆ' | 'ǅ' | 'ǆ' => Some('ǅ'),
         'Ǉ' | 'ǈ' | 'ǉ' => Some('ǈ'),
@@ -102,14 +101,15 @@ fn title_case(c: char) -> impl Iterator<Item = char> {
         'Ǳ' | 'ǲ' | 'ǳ' => Some('ǲ'),
         _ => None,
     };
-    let single = titled.or_else(|| {
-        let mut upper = c.to_uppercase();
-        match (upper.next(), upper.next()) {
-            (Some(u), None) => Some(u),
-            _ => Some(c),
-        }
-    });
-    single.into_iter()
+    if let Some(t) = titled {
+        return vec![t];
+    }
+    // A character whose upper case is several (`ß` is `SS`) is title-cased as the first of
+    // them followed by the rest in lower case (`Ss`), as Spark's ICU title case gives it.
+    let mut upper = c.to_uppercase();
+    let mut out: Vec<char> = upper.next().into_iter().collect();
+    out.extend(upper.flat_map(char::to_lowercase));
+    out
 }
 
 #[cfg(test)]
@@ -129,5 +129,6 @@ mod tests {
         assert_eq!(cap("  two  spaces"), "  Two  Spaces");
         assert_eq!(cap("tab\tsep x-y"), "Tab\tsep X-y");
         assert_eq!(cap("ǆemal straße"), "ǅemal Straße");
+        assert_eq!(cap("ß ﬁx"), "Ss Fix");
     }
 }

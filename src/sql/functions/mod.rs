@@ -14,6 +14,7 @@ pub mod initcap;
 pub mod java_regex;
 pub mod java_time;
 pub mod md5;
+pub mod min_max;
 pub mod outer;
 pub mod regexp_extract;
 pub mod round;
@@ -44,6 +45,12 @@ pub fn register_spark_functions(registry: &mut dyn FunctionRegistry) -> Result<(
     ))))?;
     let spark_avg = registry.udaf("avg")?;
     registry.register_udaf(Arc::new(AggregateUDF::from(avg::SparkAvg::new(spark_avg))))?;
+    for (name, max) in [("max", true), ("min", false)] {
+        let inner = registry.udaf(name)?;
+        registry.register_udaf(Arc::new(AggregateUDF::from(min_max::SparkMinMax::new(
+            inner, max,
+        ))))?;
+    }
     let sum = registry.udaf("sum")?;
     registry.register_udaf(Arc::new(AggregateUDF::from(sum::SparkSum::new(sum))))?;
     registry.register_udf(Arc::new(ScalarUDF::from(split::SparkSplit::new())))?;
