@@ -260,7 +260,7 @@ impl Gen {
 
     /// One query with its output mode and how to compare its output.
     fn query(&mut self) -> (String, &'static str, Compare) {
-        let shape = self.small(0, 9);
+        let shape = self.small(0, 11);
         let filter = if self.chance(40) {
             format!(" WHERE {}", self.expr(Type::Bool, 2))
         } else {
@@ -355,6 +355,33 @@ impl Gen {
                     )
                 } else {
                     (words, "append", Compare::Unordered)
+                }
+            }
+            // A join with a static table (maybe aggregated itself), then maybe an aggregation
+            // with a mixed-case alias grouped by an input column's name.
+            9 | 10 => {
+                let static_side = if self.chance(50) {
+                    "(VALUES ('a', 1), ('B', 2), ('é', 3), ('', 4), ('a', 5)) AS t(tk, tv)".to_string()
+                } else {
+                    "(SELECT tk, count(*) AS tv FROM VALUES ('a'), ('a'), ('B'), ('') AS v(tk) GROUP BY tk) AS t".to_string()
+                };
+                let join = self.pick(&["JOIN", "LEFT JOIN", "LEFT SEMI JOIN", "LEFT ANTI JOIN"]);
+                let columns = if join.contains("SEMI") || join.contains("ANTI") {
+                    "b.k, b.n"
+                } else {
+                    "b.k, b.n, t.tv"
+                };
+                let joined = format!(
+                    "SELECT {columns} FROM ({BASE}) b {join} {static_side} ON b.k = t.tk{filter}"
+                );
+                if self.chance(50) {
+                    (
+                        format!("SELECT upper(k) AS K, count(*) AS N FROM ({joined}) j GROUP BY k"),
+                        self.pick(&["update", "complete"]),
+                        Compare::Unordered,
+                    )
+                } else {
+                    (joined, "append", Compare::Unordered)
                 }
             }
             // SQL DISTINCT: an aggregation.

@@ -100,8 +100,20 @@ fn spark_rules(plan: &LogicalPlan, mode: OutputMode) -> Result<(), String> {
     }
     operators(plan, None, mode)?;
     global_watermark(plan, mode)?;
-    if mode == OutputMode::Append && contains(plan, &|p| set_operation(p) == Some(SetOp::Except)) {
+    if mode == OutputMode::Append
+        && contains(plan, &|p| {
+            set_operation(p) == Some(SetOp::Except) && is_streaming(p)
+        })
+    {
         return Err(EXCEPT_IN_APPEND.to_string());
+    }
+    // Spark fails a stream-stream join without an equality between its sides when the
+    // query starts.
+    if contains(
+        plan,
+        &|p| matches!(p, LogicalPlan::Join(j) if is_streaming(&j.left) && is_streaming(&j.right) && !has_equality(j)),
+    ) {
+        return Err(STREAM_JOIN_WITHOUT_EQUALITY.to_string());
     }
     Ok(())
 }
@@ -155,7 +167,7 @@ fn set_operation(plan: &LogicalPlan) -> Option<SetOp> {
 fn streaming_aggregates(plan: &LogicalPlan) -> usize {
     let own = usize::from(is_aggregation(plan) && is_streaming(plan));
     let inputs: usize = match set_operation(plan) {
-        Some(SetOp::Except) => {
+        Some(SetOp::Except | SetOp::Intersect) => {
             let LogicalPlan::Join(join) = plan else {
                 return own;
             };
@@ -553,14 +565,6 @@ fn kindling_limits(plan: &LogicalPlan, mode: OutputMode) -> Result<(), String> {
         plan,
         &|p| matches!(p, LogicalPlan::Join(j) if is_streaming(&j.left) && is_streaming(&j.right)),
     ) {
-        if contains(
-            plan,
-            &|p| matches!(p, LogicalPlan::Join(j) if is_streaming(&j.left) && is_streaming(&j.right) && !has_equality(j)),
-        ) {
-            return Err(format!(
-                "{STREAM_JOIN_WITHOUT_EQUALITY} (Spark fails such a query when it starts)"
-            ));
-        }
         return Err("stream-stream joins (a stream joined with itself or with another stream) are not supported yet: Spark keeps both sides in state, and joining each micro-batch's rows alone would miss matches across batches. Join the stream with a static table (VALUES) instead".to_string());
     }
     if contains(plan, &|p| {
@@ -574,27 +578,32 @@ fn kindling_limits(plan: &LogicalPlan, mode: OutputMode) -> Result<(), String> {
     if contains(plan, &|p| {
         matches!(p, LogicalPlan::RecursiveQuery(_)) && is_streaming(p)
     }) {
-        return Err("a recursive query over a stream is not supported".to_string());
+        return Err("a recursive query (WITH RECURSIVE) over a stream is not supported; keep the recursion over static tables".to_string());
     }
-    let stateful = |p: &LogicalPlan| {
-        matches!(p, LogicalPlan::Aggregate(_) | LogicalPlan::Distinct(_)) && is_streaming(p)
-    };
-    let mut count = 0;
+    let mut stateful = Vec::new();
     let _ = plan.apply(|p| {
-        if stateful(p) {
-            count += 1;
+        if is_streaming(p) {
+            match p {
+                LogicalPlan::Aggregate(_) => stateful.push("an aggregation"),
+                LogicalPlan::Distinct(Distinct::All(_)) => stateful.push("a DISTINCT"),
+                LogicalPlan::Distinct(Distinct::On(_)) => stateful.push("dropDuplicates"),
+                _ => {}
+            }
         }
         Ok(TreeNodeRecursion::Continue)
     });
-    if count > 1 {
-        return Err("more than one stateful operator (aggregation, DISTINCT, dropDuplicates) in one query is not supported yet; kindling keeps the state of one".to_string());
+    if stateful.len() > 1 {
+        return Err(format!(
+            "this query has {} over the stream, and kindling keeps the state of one stateful operator per query; split it into two jobs (the first writing to Kafka or files) or run it on Spark",
+            stateful.join(" and ")
+        ));
     }
     if contains(
         plan,
         &|p| matches!(p, LogicalPlan::Aggregate(a) if is_streaming(p) && a.group_expr.iter().any(|e| matches!(e, Expr::GroupingSet(_)))),
     ) {
         return Err(
-            "GROUPING SETS, CUBE and ROLLUP are not supported in streaming aggregations yet"
+            "GROUPING SETS, CUBE and ROLLUP are not supported in streaming aggregations yet; write one GROUP BY per grouping (one job each)"
                 .to_string(),
         );
     }
@@ -627,7 +636,7 @@ fn streaming_limits(plan: &LogicalPlan, mode: OutputMode) -> Result<(), String> 
         Ok(TreeNodeRecursion::Continue)
     });
     if misplaced {
-        return Err("a LIMIT over a stream is supported at the top of a query without aggregation (Spark's streaming limit, counted across batches) or over an aggregation in complete mode; move the LIMIT to the end of the query".to_string());
+        return Err("a LIMIT over a stream is supported only as the last operation of a query that keeps no state (Spark's streaming limit, counted across batches), or over an aggregation in complete mode, with a literal count in both; this one is elsewhere".to_string());
     }
     Ok(())
 }

@@ -278,7 +278,7 @@ impl Aggregation {
         let post_logical = optimized
             .clone()
             .transform_up(|node| {
-                Ok(if matches!(node, LogicalPlan::Aggregate(_)) {
+                Ok(if node == *aggregate {
                     Transformed::yes(replacement.clone())
                 } else {
                     Transformed::no(node)
@@ -436,13 +436,15 @@ impl Aggregation {
 /// Whether the query deduplicates (`dropDuplicates`, `Distinct::On`; SQL's `DISTINCT` is an
 /// aggregation), which the optimizer turns into an aggregation.
 fn contains_deduplication(plan: &LogicalPlan) -> bool {
-    matches!(plan, LogicalPlan::Distinct(Distinct::On(_)))
+    matches!(plan, LogicalPlan::Distinct(Distinct::On(d)) if super::checker::is_streaming(&d.input))
         || plan.inputs().into_iter().any(contains_deduplication)
 }
 
-/// The query's aggregation, if any (the checker has already refused more than one).
+/// The query's streaming aggregation, if any (the checker has already refused more than one);
+/// an aggregation of static rows (a `VALUES` table joined to the stream) is part of the plan
+/// around it, computed afresh each batch.
 fn find_aggregate(plan: &LogicalPlan) -> Option<&LogicalPlan> {
-    if matches!(plan, LogicalPlan::Aggregate(_)) {
+    if matches!(plan, LogicalPlan::Aggregate(a) if super::checker::is_streaming(&a.input)) {
         return Some(plan);
     }
     plan.inputs().into_iter().find_map(find_aggregate)

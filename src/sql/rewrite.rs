@@ -26,24 +26,37 @@ pub fn rewrite_statement(statement: &mut Statement) -> Result<(), DataFusionErro
 
 /// Spark resolves names case-insensitively but keeps an alias's case in the output;
 /// DataFusion lower-cases unquoted identifiers. So a mixed-case alias is quoted, and the
-/// unquoted references that can name it (in any case) are spelled as the alias: those in the
-/// enclosing queries, and the SELECT's own GROUP BY, HAVING and ORDER BY. The SELECT's other
-/// clauses read its input, so `SELECT value AS Value FROM lines` keeps reading `value`.
+/// unquoted references that name it (in any case) are spelled as the alias: those in the
+/// enclosing query (`d.value` only when `d` is the derived table that has it), and the
+/// SELECT's own HAVING, ORDER BY and (where no input column has the name) GROUP BY. The
+/// SELECT's other clauses read its input, so `SELECT value AS Value FROM lines` keeps reading
+/// `value`; a subquery expression has a scope of its own.
 fn preserve_alias_case(statement: &mut Statement) {
     if let Statement::Query(query) = statement {
         respell_query(query, &[]);
     }
 }
 
-/// Respells the references in `query` to the aliases in `visible` (those of the enclosing
-/// scope and of the queries `query` reads) and to its own; returns the aliases its output
-/// carries.
-fn respell_query(query: &mut Query, visible: &[String]) -> Vec<String> {
+/// A case-preserved alias visible in a scope, and the relation it is a column of (a derived
+/// table or a CTE; `None` for the SELECT's own aliases, read unqualified).
+#[derive(Debug, Clone)]
+struct Alias {
+    relation: Option<String>,
+    name: String,
+}
+
+/// Respells the references in `query` to the aliases in `visible` and to its own; returns the
+/// aliases its output carries.
+fn respell_query(query: &mut Query, visible: &[Alias]) -> Vec<String> {
     let mut scope = visible.to_vec();
     if let Some(with) = query.with.as_mut() {
         for cte in with.cte_tables.iter_mut() {
             let produced = respell_query(&mut cte.query, &scope);
-            scope.extend(produced);
+            let relation = Some(cte.alias.name.value.clone());
+            scope.extend(produced.into_iter().map(|name| Alias {
+                relation: relation.clone(),
+                name,
+            }));
         }
     }
     let produced = respell_body(&mut query.body, &scope);
@@ -51,7 +64,10 @@ fn respell_query(query: &mut Query, visible: &[String]) -> Vec<String> {
         && let datafusion::sql::sqlparser::ast::OrderByKind::Expressions(exprs) = &mut order_by.kind
     {
         let mut names = scope.clone();
-        names.extend(produced.iter().cloned());
+        names.extend(produced.iter().map(|name| Alias {
+            relation: None,
+            name: name.clone(),
+        }));
         for e in exprs.iter_mut() {
             respell_expr(&mut e.expr, &names);
         }
@@ -59,7 +75,7 @@ fn respell_query(query: &mut Query, visible: &[String]) -> Vec<String> {
     produced
 }
 
-fn respell_body(body: &mut SetExpr, visible: &[String]) -> Vec<String> {
+fn respell_body(body: &mut SetExpr, visible: &[Alias]) -> Vec<String> {
     match body {
         SetExpr::Select(select) => {
             let mut input = visible.to_vec();
@@ -85,19 +101,34 @@ fn respell_body(body: &mut SetExpr, visible: &[String]) -> Vec<String> {
             if let Some(selection) = select.selection.as_mut() {
                 respell_expr(selection, &input);
             }
-            let mut all = input;
-            all.extend(own.iter().cloned());
+            let own_aliases = || {
+                own.iter().map(|name| Alias {
+                    relation: None,
+                    name: name.clone(),
+                })
+            };
+            // GROUP BY reads an input column before an alias of the same name (Spark's
+            // groupByAliases): an alias only for a name no input column is known to have,
+            // judged by the columns the SELECT's other clauses read.
+            let read = read_columns(select);
+            let mut grouping = input.clone();
+            grouping.extend(
+                own_aliases().filter(|a| !read.iter().any(|r| r.eq_ignore_ascii_case(&a.name))),
+            );
             if let datafusion::sql::sqlparser::ast::GroupByExpr::Expressions(exprs, _) =
                 &mut select.group_by
             {
                 for e in exprs.iter_mut() {
-                    respell_expr(e, &all);
+                    respell_expr(e, &grouping);
                 }
             }
+            let mut all = input;
+            all.extend(own_aliases());
             if let Some(having) = select.having.as_mut() {
                 respell_expr(having, &all);
             }
-            all
+            // The output: the SELECT's aliases and, through `*`, those it reads.
+            all.into_iter().map(|a| a.name).collect()
         }
         SetExpr::Query(query) => respell_query(query, visible),
         SetExpr::SetOperation { left, right, .. } => {
@@ -109,19 +140,77 @@ fn respell_body(body: &mut SetExpr, visible: &[String]) -> Vec<String> {
     }
 }
 
+/// The unquoted column names the SELECT's items and WHERE read (not its aliases).
+fn read_columns(select: &datafusion::sql::sqlparser::ast::Select) -> Vec<String> {
+    use datafusion::sql::sqlparser::ast::{Visit, Visitor};
+    struct Read(Vec<String>);
+    impl Visitor for Read {
+        type Break = ();
+        fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
+            match expr {
+                Expr::Identifier(i) => self.0.push(i.value.clone()),
+                Expr::CompoundIdentifier(parts) => {
+                    if let Some(last) = parts.last() {
+                        self.0.push(last.value.clone());
+                    }
+                }
+                _ => {}
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut read = Read(Vec::new());
+    for item in &select.projection {
+        let _ = item.visit(&mut read);
+    }
+    let _ = select.selection.visit(&mut read);
+    read.0
+}
+
 /// Respells the derived tables and join conditions of `from`; returns the aliases of the
-/// derived tables' outputs.
+/// derived tables' outputs, each with the name of its derived table.
 fn respell_from(
     from: &mut datafusion::sql::sqlparser::ast::TableWithJoins,
-    visible: &[String],
-) -> Vec<String> {
+    visible: &[Alias],
+) -> Vec<Alias> {
     use datafusion::sql::sqlparser::ast::{JoinConstraint, JoinOperator, TableFactor};
-    fn factor(f: &mut TableFactor, visible: &[String]) -> Vec<String> {
+    fn factor(f: &mut TableFactor, visible: &[Alias]) -> Vec<Alias> {
         match f {
-            TableFactor::Derived { subquery, .. } => respell_query(subquery, visible),
+            TableFactor::Derived {
+                subquery, alias, ..
+            } => {
+                let relation = alias.as_ref().map(|a| a.name.value.clone());
+                respell_query(subquery, visible)
+                    .into_iter()
+                    .map(|name| Alias {
+                        relation: relation.clone(),
+                        name,
+                    })
+                    .collect()
+            }
             TableFactor::NestedJoin {
                 table_with_joins, ..
             } => respell_from(table_with_joins, visible),
+            // A CTE read under another name: its aliases are that name's columns too.
+            TableFactor::Table {
+                name,
+                alias: Some(alias),
+                ..
+            } => {
+                let table = name.to_string();
+                visible
+                    .iter()
+                    .filter(|a| {
+                        a.relation
+                            .as_ref()
+                            .is_some_and(|r| r.eq_ignore_ascii_case(&table))
+                    })
+                    .map(|a| Alias {
+                        relation: Some(alias.name.value.clone()),
+                        name: a.name.clone(),
+                    })
+                    .collect()
+            }
             _ => Vec::new(),
         }
     }
@@ -155,33 +244,79 @@ fn respell_from(
     names
 }
 
-/// Spells every unquoted identifier in `expr` that names one of `aliases` (in any case) as
-/// the alias.
-fn respell_expr(expr: &mut Expr, aliases: &[String]) {
-    if aliases.is_empty() {
+/// Spells the unquoted identifiers of `expr` that name one of `aliases` (in any case) as the
+/// alias: a bare name, or `q.name` where `q` is the alias's relation. A subquery in `expr` is
+/// respelled in a scope of its own.
+fn respell_expr(expr: &mut Expr, aliases: &[Alias]) {
+    struct Respell<'a> {
+        aliases: &'a [Alias],
+        depth: usize,
+    }
+    impl VisitorMut for Respell<'_> {
+        type Break = ();
+        fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+            if self.depth == 0 {
+                respell_query(query, &[]);
+            }
+            self.depth += 1;
+            ControlFlow::Continue(())
+        }
+        fn post_visit_query(&mut self, _query: &mut Query) -> ControlFlow<()> {
+            self.depth -= 1;
+            ControlFlow::Continue(())
+        }
+        fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+            if self.depth > 0 {
+                return ControlFlow::Continue(());
+            }
+            let find = |ident: &Ident, relation: Option<&Ident>| {
+                if ident.quote_style.is_some() {
+                    return None;
+                }
+                self.aliases.iter().find(|a| {
+                    a.name.eq_ignore_ascii_case(&ident.value)
+                        && match relation {
+                            None => true,
+                            Some(r) => a
+                                .relation
+                                .as_ref()
+                                .is_some_and(|ar| ar.eq_ignore_ascii_case(&r.value)),
+                        }
+                })
+            };
+            match expr {
+                Expr::Identifier(ident) => {
+                    if let Some(alias) = find(ident, None) {
+                        *ident = Ident::with_quote('"', alias.name.clone());
+                    }
+                }
+                Expr::CompoundIdentifier(parts) if parts.len() == 2 => {
+                    if let Some(alias) = find(&parts[1], Some(&parts[0])) {
+                        parts[1] = Ident::with_quote('"', alias.name.clone());
+                    }
+                }
+                _ => {}
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    if aliases.is_empty() && !contains_subquery(expr) {
         return;
     }
-    let spelled = |ident: &mut Ident| {
-        if ident.quote_style.is_none()
-            && let Some(alias) = aliases
-                .iter()
-                .find(|a| a.eq_ignore_ascii_case(&ident.value))
-        {
-            *ident = Ident::with_quote('"', alias.clone());
+    let _ = expr.visit(&mut Respell { aliases, depth: 0 });
+}
+
+/// Whether `expr` holds a subquery (whose own aliases need respelling).
+fn contains_subquery(expr: &Expr) -> bool {
+    use datafusion::sql::sqlparser::ast::{Visit, Visitor};
+    struct Found;
+    impl Visitor for Found {
+        type Break = ();
+        fn pre_visit_query(&mut self, _query: &Query) -> ControlFlow<()> {
+            ControlFlow::Break(())
         }
-    };
-    let _ = datafusion::sql::sqlparser::ast::visit_expressions_mut(expr, |e: &mut Expr| {
-        match e {
-            Expr::Identifier(ident) => spelled(ident),
-            Expr::CompoundIdentifier(parts) => {
-                if let Some(last) = parts.last_mut() {
-                    spelled(last);
-                }
-            }
-            _ => {}
-        }
-        ControlFlow::<()>::Continue(())
-    });
+    }
+    expr.visit(&mut Found).is_break()
 }
 
 struct SparkRewriter;

@@ -32,10 +32,7 @@ pub fn apply(ctx: &SessionContext, plan: LogicalPlan) -> Result<LogicalPlan> {
         if matches!(node, LogicalPlan::Limit(_)) {
             return Ok(Transformed::no(node));
         }
-        let input_schema = match node.inputs().as_slice() {
-            [input] => Some(Arc::clone(input.schema())),
-            _ => None,
-        };
+        // The columns the node's expressions read (both sides of a join).
         let merged = merge_schema(&node.inputs());
         let names = NamePreserver::new(&node);
         let rewritten = node.map_expressions(|expr| {
@@ -44,9 +41,9 @@ pub fn apply(ctx: &SessionContext, plan: LogicalPlan) -> Result<LogicalPlan> {
                 if let Some(int) = int_literal(&e) {
                     return Ok(Transformed::yes(int));
                 }
-                match (e, &input_schema) {
-                    (Expr::HigherOrderFunction(f), _) => retype_lambdas(f, &merged),
-                    (Expr::Cast(c), Some(schema)) if is_string_cast(&c, schema) => {
+                match e {
+                    Expr::HigherOrderFunction(f) => retype_lambdas(f, &merged),
+                    Expr::Cast(c) if is_string_cast(&c, &merged) => {
                         // The decoded string is cast to the type asked for, so the schema
                         // is unchanged.
                         let decoded = to_string.call(vec![(*c.expr).clone()]);
@@ -55,7 +52,7 @@ pub fn apply(ctx: &SessionContext, plan: LogicalPlan) -> Result<LogicalPlan> {
                             Arc::clone(&c.field),
                         ))))
                     }
-                    (e, _) => Ok(Transformed::no(e)),
+                    e => Ok(Transformed::no(e)),
                 }
             })?;
             Ok(expr.update_data(|e| saved.restore(e)))

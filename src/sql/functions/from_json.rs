@@ -117,15 +117,105 @@ fn decode(text: &datafusion::arrow::array::StringArray, fields: &Fields) -> Resu
             root.append(None, false);
             continue;
         }
-        // Spark reads the first JSON value of the text and ignores what follows it.
-        let mut values = serde_json::Deserializer::from_str(text.value(i)).into_iter::<&RawValue>();
-        match values.next() {
-            Some(Ok(value)) if value.get().starts_with('{') => root.append(Some(value), false),
+        // Spark reads the first JSON value of the text and ignores what follows it; its
+        // parser also takes single-quoted strings and NaN/Infinity tokens, which are
+        // rewritten into standard JSON when the text does not parse as it is.
+        let strict = text.value(i);
+        let relaxed;
+        let json = match first_value(strict) {
+            Some(_) => strict,
+            None => match lenient(strict) {
+                Some(rewritten) => {
+                    relaxed = rewritten;
+                    relaxed.as_str()
+                }
+                None => strict,
+            },
+        };
+        match first_value(json) {
+            Some(value) if value.get().starts_with('{') => root.append(Some(value), false),
             // Malformed or not an object: Spark's PERMISSIVE mode gives a row of NULLs.
             _ => root.append(None, true),
         }
     }
     root.finish()
+}
+
+/// The first JSON value of `text`.
+fn first_value(text: &str) -> Option<&RawValue> {
+    serde_json::Deserializer::from_str(text)
+        .into_iter::<&RawValue>()
+        .next()?
+        .ok()
+}
+
+/// `text` with what Jackson accepts under Spark's JSON options and standard JSON does not,
+/// rewritten into standard JSON: single-quoted strings (`allowSingleQuotes`) become
+/// double-quoted, and the tokens `NaN`, `Infinity`, `+INF`, ... (`allowNonNumericNumbers`)
+/// become strings, which the number and string conversions read as Jackson would. `None`
+/// when there is nothing of the kind.
+fn lenient(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut chars = text.chars().peekable();
+    let mut changed = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                out.push(c);
+                while let Some(d) = chars.next() {
+                    out.push(d);
+                    if d == '\\' {
+                        out.extend(chars.next());
+                    } else if d == '"' {
+                        break;
+                    }
+                }
+            }
+            '\'' => {
+                changed = true;
+                out.push('"');
+                while let Some(d) = chars.next() {
+                    match d {
+                        '\\' => match chars.next() {
+                            Some('\'') => out.push('\''),
+                            Some(e) => {
+                                out.push('\\');
+                                out.push(e);
+                            }
+                            None => {}
+                        },
+                        '"' => out.push_str("\\\""),
+                        '\'' => break,
+                        d => out.push(d),
+                    }
+                }
+                out.push('"');
+            }
+            c if c == '+' || c == '-' || c.is_ascii_alphabetic() => {
+                let mut word = String::from(c);
+                while let Some(&d) = chars.peek() {
+                    if !d.is_ascii_alphanumeric() {
+                        break;
+                    }
+                    word.push(d);
+                    chars.next();
+                }
+                if matches!(
+                    word.as_str(),
+                    "NaN" | "Infinity" | "+Infinity" | "-Infinity" | "INF" | "+INF" | "-INF"
+                ) {
+                    changed = true;
+                    out.push('"');
+                    out.push_str(&word);
+                    out.push('"');
+                } else {
+                    out.push_str(&word);
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    changed.then_some(out)
 }
 
 /// The Arrow column of one Spark type, appended to one JSON value at a time with Spark's
@@ -199,7 +289,7 @@ impl Column {
         }
         match self {
             Column::Boolean(_) => boolean(text).is_some(),
-            Column::Int8(_) => integer::<i8>(text).is_some(),
+            Column::Int8(_) => byte(text).is_some(),
             Column::Int16(_) => integer::<i16>(text).is_some(),
             Column::Int32(_) => integer::<i32>(text).is_some(),
             Column::Int64(_) => integer::<i64>(text).is_some(),
@@ -221,7 +311,7 @@ impl Column {
         let text = value.map(RawValue::get).filter(|t| *t != "null");
         match self {
             Column::Boolean(b) => b.append_option(text.and_then(boolean)),
-            Column::Int8(b) => b.append_option(text.and_then(integer::<i8>)),
+            Column::Int8(b) => b.append_option(text.and_then(byte)),
             Column::Int16(b) => b.append_option(text.and_then(integer::<i16>)),
             Column::Int32(b) => b.append_option(text.and_then(integer::<i32>)),
             Column::Int64(b) => b.append_option(text.and_then(integer::<i64>)),
@@ -356,13 +446,20 @@ fn integer<T: TryFrom<i128>>(text: &str) -> Option<T> {
     T::try_from(text.parse::<i128>().ok()?).ok()
 }
 
+/// A TINYINT as Jackson's `getByteValue` reads it: -128 to 255, the upper half wrapping
+/// around (`200` is `-56`).
+fn byte(text: &str) -> Option<i8> {
+    let v = integer::<i16>(text)?;
+    (-128..=255).contains(&v).then_some(v as u8 as i8)
+}
+
 /// A number, or one of the strings Spark reads as a special floating-point value.
 fn float(text: &str) -> Option<f64> {
     if text.starts_with('"') {
         return match serde_json::from_str::<String>(text).ok()?.as_str() {
-            "NaN" | "+NaN" | "-NaN" => Some(f64::NAN),
-            "Infinity" | "+Infinity" | "Inf" | "+Inf" => Some(f64::INFINITY),
-            "-Infinity" | "-Inf" => Some(f64::NEG_INFINITY),
+            "NaN" => Some(f64::NAN),
+            "Infinity" | "+Infinity" | "+INF" | "INF" => Some(f64::INFINITY),
+            "-Infinity" | "-INF" => Some(f64::NEG_INFINITY),
             _ => None,
         };
     }

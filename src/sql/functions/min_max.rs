@@ -107,6 +107,12 @@ impl AggregateUDFImpl for SparkMinMax {
         }
     }
 
+    /// A sliding window frame keeps DataFusion's min/max (a frame over a stream is refused;
+    /// this serves static tables in the shell).
+    fn create_sliding_accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        self.inner.inner().create_sliding_accumulator(args)
+    }
+
     fn groups_accumulator_supported(&self, args: AccumulatorArgs) -> bool {
         match float_input(args.expr_fields) {
             Some(_) if !args.is_distinct => true,

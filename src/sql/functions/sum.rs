@@ -96,6 +96,13 @@ impl AggregateUDFImpl for SparkSum {
         ))])
     }
 
+    fn create_sliding_accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        if args.is_distinct || !integer_input(args.expr_fields) {
+            return self.other.inner().create_sliding_accumulator(args);
+        }
+        Ok(Box::new(CheckedSum::default()))
+    }
+
     fn groups_accumulator_supported(&self, args: AccumulatorArgs) -> bool {
         if args.is_distinct || !integer_input(args.expr_fields) {
             return self.other.inner().groups_accumulator_supported(args);
@@ -132,19 +139,25 @@ fn as_int64(values: &[ArrayRef]) -> Result<Int64Array> {
         .clone())
 }
 
-/// One group's checked sum.
+/// One group's checked sum, and how many values it holds (a window frame's sum is NULL once
+/// every value has left it).
 #[derive(Debug, Default)]
 struct CheckedSum {
-    sum: Option<i64>,
+    sum: i64,
+    count: u64,
 }
 
 impl CheckedSum {
     fn add(&mut self, values: &Int64Array) -> Result<()> {
         for v in values.iter().flatten() {
-            let sum = self.sum.unwrap_or(0).checked_add(v).ok_or_else(overflow)?;
-            self.sum = Some(sum);
+            self.sum = self.sum.checked_add(v).ok_or_else(overflow)?;
+            self.count += 1;
         }
         Ok(())
+    }
+
+    fn value(&self) -> Option<i64> {
+        (self.count > 0).then_some(self.sum)
     }
 }
 
@@ -157,12 +170,25 @@ impl Accumulator for CheckedSum {
         self.add(&as_int64(states)?)
     }
 
+    /// A window frame's rows leaving it (`ROWS BETWEEN ... PRECEDING`).
+    fn retract_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        for v in as_int64(values)?.iter().flatten() {
+            self.sum = self.sum.checked_sub(v).ok_or_else(overflow)?;
+            self.count = self.count.saturating_sub(1);
+        }
+        Ok(())
+    }
+
+    fn supports_retract_batch(&self) -> bool {
+        true
+    }
+
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        Ok(vec![ScalarValue::Int64(self.sum)])
+        Ok(vec![ScalarValue::Int64(self.value())])
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        Ok(ScalarValue::Int64(self.sum))
+        Ok(ScalarValue::Int64(self.value()))
     }
 
     fn size(&self) -> usize {
