@@ -98,17 +98,10 @@ fn kindling_prints_what_spark_prints() {
     }
 
     let paths: Vec<PathBuf> = jobs.iter().map(|(j, _, _)| j.clone()).collect();
-    let spark_outcomes = match spark::run_spark(root, &paths) {
-        Ok(outcomes) => outcomes,
-        Err(message) => {
-            let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-            let skip = std::env::var("KINDLING_SKIP_SPARK").is_ok_and(|v| v == "1");
-            if skip && !ci {
-                eprintln!("skipping the Spark comparison (KINDLING_SKIP_SPARK=1): {message}");
-                return;
-            }
-            panic!("{message}");
-        }
+    let Some(spark_outcomes) =
+        spark::run_spark_unless_skipped(root, &paths).unwrap_or_else(|e| panic!("{e}"))
+    else {
+        return;
     };
 
     let mut failures = Vec::new();

@@ -361,7 +361,8 @@ impl Gen {
             // with a mixed-case alias grouped by an input column's name.
             9 | 10 => {
                 let static_side = if self.chance(50) {
-                    "(VALUES ('a', 1), ('B', 2), ('é', 3), ('', 4), ('a', 5)) AS t(tk, tv)".to_string()
+                    "(VALUES ('a', 1), ('B', 2), ('é', 3), ('', 4), ('a', 5)) AS t(tk, tv)"
+                        .to_string()
                 } else {
                     "(SELECT tk, count(*) AS tv FROM VALUES ('a'), ('a'), ('B'), ('') AS v(tk) GROUP BY tk) AS t".to_string()
                 };
@@ -455,17 +456,10 @@ fn kindling_answers_generated_queries_as_spark_does() {
         jobs.push((path, sql, mode, compare));
     }
     let paths: Vec<PathBuf> = jobs.iter().map(|(p, ..)| p.clone()).collect();
-    let spark_outcomes = match spark::run_spark(root, &paths) {
-        Ok(outcomes) => outcomes,
-        Err(message) => {
-            let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-            let skip = std::env::var("KINDLING_SKIP_SPARK").is_ok_and(|v| v == "1");
-            if skip && !ci {
-                eprintln!("skipping the differential fuzzer (KINDLING_SKIP_SPARK=1): {message}");
-                return;
-            }
-            panic!("{message}");
-        }
+    let Some(spark_outcomes) =
+        spark::run_spark_unless_skipped(root, &paths).unwrap_or_else(|e| panic!("{e}"))
+    else {
+        return;
     };
 
     let (mut same, mut refused, mut spark_errors) = (0, Vec::new(), 0);

@@ -340,6 +340,7 @@ impl VisitorMut for SparkRewriter {
             }
             name_items(select);
         }
+        distinct_cast_keys(query);
         ControlFlow::Continue(())
     }
 
@@ -434,6 +435,56 @@ impl VisitorMut for SparkRewriter {
             _ => {}
         }
         ControlFlow::Continue(())
+    }
+}
+
+/// `GROUP BY x, CAST(x AS T)`: DataFusion names a cast as what it casts, so the two keys would
+/// clash. The cast is wrapped in a one-argument `coalesce` (the same value, another name)
+/// wherever the query uses it (after the items are named, so headers are unchanged).
+fn distinct_cast_keys(query: &mut Query) {
+    use datafusion::sql::sqlparser::ast::{GroupByExpr, OrderByKind, visit_expressions_mut};
+    let SetExpr::Select(select) = query.body.as_mut() else {
+        return;
+    };
+    let GroupByExpr::Expressions(keys, _) = &select.group_by else {
+        return;
+    };
+    let clashing: Vec<Expr> = keys
+        .iter()
+        .filter(|k| {
+            matches!(k, Expr::Cast { expr, .. } if keys.iter().any(|other| other == expr.as_ref()))
+        })
+        .cloned()
+        .collect();
+    if clashing.is_empty() {
+        return;
+    }
+    let wrap = |e: &mut Expr| {
+        let _ = visit_expressions_mut(e, |x: &mut Expr| {
+            if clashing.contains(x) {
+                *x = call("coalesce", vec![x.clone()]);
+            }
+            ControlFlow::<()>::Continue(())
+        });
+    };
+    for item in select.projection.iter_mut() {
+        match item {
+            SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => wrap(e),
+            _ => {}
+        }
+    }
+    if let GroupByExpr::Expressions(keys, _) = &mut select.group_by {
+        keys.iter_mut().for_each(wrap);
+    }
+    if let Some(having) = select.having.as_mut() {
+        wrap(having);
+    }
+    if let Some(order_by) = query.order_by.as_mut()
+        && let OrderByKind::Expressions(exprs) = &mut order_by.kind
+    {
+        for e in exprs.iter_mut() {
+            wrap(&mut e.expr);
+        }
     }
 }
 

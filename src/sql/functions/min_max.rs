@@ -6,8 +6,7 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array};
-use datafusion::arrow::buffer::NullBuffer;
+use datafusion::arrow::array::{ArrayRef, AsArray, BooleanArray, Float64Array};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
 use datafusion::common::{ScalarValue, exec_err};
@@ -222,7 +221,7 @@ impl Extremes {
         self.values.resize(total_num_groups, 0.0);
         self.seen.resize(total_num_groups, false);
         for (row, &group) in group_indices.iter().enumerate() {
-            if values.is_null(row) || filter.is_some_and(|f| !f.is_valid(row) || !f.value(row)) {
+            if !super::groups::counts(values, filter, row) {
                 continue;
             }
             let v = values.value(row);
@@ -234,9 +233,7 @@ impl Extremes {
     }
 
     fn emit(&mut self, emit_to: EmitTo) -> Float64Array {
-        let values = emit_to.take_needed(&mut self.values);
-        let seen = emit_to.take_needed(&mut self.seen);
-        Float64Array::new(values.into(), Some(NullBuffer::from(seen)))
+        super::groups::emit::<Float64Type>(&mut self.values, &mut self.seen, emit_to)
     }
 }
 
@@ -281,17 +278,8 @@ impl GroupsAccumulator for Extremes {
         values: &[ArrayRef],
         opt_filter: Option<&BooleanArray>,
     ) -> Result<Vec<ArrayRef>> {
-        let values = doubles(values)?;
-        let kept: ArrayRef = match opt_filter {
-            Some(filter) => {
-                let keep = datafusion::arrow::compute::prep_null_mask_filter(filter);
-                datafusion::arrow::compute::nullif(
-                    &values,
-                    &datafusion::arrow::compute::not(&keep)?,
-                )?
-            }
-            None => Arc::new(values),
-        };
+        let values: ArrayRef = Arc::new(doubles(values)?);
+        let kept = super::groups::filtered(values, opt_filter)?;
         Ok(vec![kept])
     }
 
@@ -304,6 +292,7 @@ impl GroupsAccumulator for Extremes {
 mod tests {
     #![expect(clippy::unwrap_used)]
     use super::*;
+    use datafusion::arrow::array::Array;
 
     #[test]
     fn nan_is_the_greatest() {

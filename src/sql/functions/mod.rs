@@ -10,6 +10,7 @@ pub mod ddl;
 pub mod divisor;
 pub mod from_json;
 pub mod get_json_object;
+mod groups;
 pub mod initcap;
 pub mod java_regex;
 pub mod java_time;

@@ -5,8 +5,7 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Int64Array};
-use datafusion::arrow::buffer::NullBuffer;
+use datafusion::arrow::array::{ArrayRef, AsArray, BooleanArray, Int64Array};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Int64Type};
 use datafusion::common::{ScalarValue, exec_err};
@@ -214,7 +213,7 @@ impl CheckedSumGroups {
         self.sums.resize(total_num_groups, 0);
         self.seen.resize(total_num_groups, false);
         for (row, &group) in group_indices.iter().enumerate() {
-            if values.is_null(row) || filter.is_some_and(|f| !f.is_valid(row) || !f.value(row)) {
+            if !super::groups::counts(values, filter, row) {
                 continue;
             }
             self.sums[group] = self.sums[group]
@@ -226,9 +225,11 @@ impl CheckedSumGroups {
     }
 
     fn emit(&mut self, emit_to: EmitTo) -> ArrayRef {
-        let sums = emit_to.take_needed(&mut self.sums);
-        let seen = emit_to.take_needed(&mut self.seen);
-        Arc::new(Int64Array::new(sums.into(), Some(NullBuffer::from(seen))))
+        Arc::new(super::groups::emit::<Int64Type>(
+            &mut self.sums,
+            &mut self.seen,
+            emit_to,
+        ))
     }
 }
 
@@ -262,16 +263,8 @@ impl GroupsAccumulator for CheckedSumGroups {
         values: &[ArrayRef],
         opt_filter: Option<&BooleanArray>,
     ) -> Result<Vec<ArrayRef>> {
-        let values = as_int64(values)?;
-        let kept = match opt_filter {
-            Some(filter) => datafusion::arrow::compute::nullif(
-                &values,
-                &datafusion::arrow::compute::not(
-                    &datafusion::arrow::compute::prep_null_mask_filter(filter),
-                )?,
-            )?,
-            None => Arc::new(values) as ArrayRef,
-        };
+        let values: ArrayRef = Arc::new(as_int64(values)?);
+        let kept = super::groups::filtered(values, opt_filter)?;
         Ok(vec![kept])
     }
 
@@ -292,6 +285,7 @@ impl GroupsAccumulator for CheckedSumGroups {
 mod tests {
     #![expect(clippy::unwrap_used)]
     use super::*;
+    use datafusion::arrow::array::Array;
 
     #[test]
     fn sums_merge_and_fail_on_overflow() {
