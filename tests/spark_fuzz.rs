@@ -442,18 +442,26 @@ fn kindling_answers_generated_queries_as_spark_does() {
     let mut generator = Gen {
         rng: Pcg64::seed_from_u64(seed),
     };
-    let work = tempfile::tempdir().unwrap();
-    let input = work.path().join("input");
-    std::fs::create_dir(&input).unwrap();
+    // `KINDLING_FUZZ_DIR=dir` keeps the inputs and job files there, to rerun one query by
+    // hand (`kindling submit dir/q0042.toml`); with `KINDLING_FUZZ_SPARK=0` too, nothing runs.
+    let temp = tempfile::tempdir().unwrap();
+    let kept = std::env::var_os("KINDLING_FUZZ_DIR").map(PathBuf::from);
+    let work = kept.clone().unwrap_or_else(|| temp.path().to_path_buf());
+    let input = work.join("input");
+    std::fs::create_dir_all(&input).unwrap();
     write_inputs(&input, &mut generator.rng);
 
     let mut jobs: Vec<(PathBuf, String, &'static str, Compare)> = Vec::new();
     for i in 0..count {
         let (sql, mode, compare) = generator.query();
         let name = format!("q{i:04}");
-        let path = work.path().join(format!("{name}.toml"));
+        let path = work.join(format!("{name}.toml"));
         std::fs::write(&path, job(&name, &input, &sql, mode)).unwrap();
         jobs.push((path, sql, mode, compare));
+    }
+    if kept.is_some() && std::env::var("KINDLING_FUZZ_SPARK").is_ok_and(|v| v == "0") {
+        eprintln!("wrote {count} jobs to {}", work.display());
+        return;
     }
     let paths: Vec<PathBuf> = jobs.iter().map(|(p, ..)| p.clone()).collect();
     let Some(spark_outcomes) =
