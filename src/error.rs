@@ -1,12 +1,16 @@
 //! The crate's one error type, [`Error`], and how each kind maps to a process exit code.
 //!
 //! Usage and job problems (bad job file, option, SQL, output mode) exit with 2; failures of a
-//! running query (I/O, a source or sink breaking) exit with 1.
+//! running query (I/O, a source or sink breaking) and kindling's own bugs exit with 1.
+//! A variant's message never repeats its cause: [`Error::report`] prints the chain once.
 
 use std::path::PathBuf;
 
 use datafusion::arrow::error::ArrowError;
 use datafusion::error::DataFusionError;
+
+/// The underlying error of a failure (an OS, client or thread error), kept for the chain.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Everything that can go wrong in kindling, with enough context to act on.
 #[derive(Debug, thiserror::Error)]
@@ -61,7 +65,7 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
     /// An I/O operation failed; `context` says on what.
-    #[error("{context}: {source}")]
+    #[error("{context}")]
     Io {
         /// What kindling was doing, naming the file or directory.
         context: String,
@@ -76,21 +80,36 @@ pub enum Error {
         source_name: String,
         /// What failed.
         message: String,
+        /// What it failed on, when something else failed first.
+        #[source]
+        cause: Option<Cause>,
     },
     /// A sink failed while the query was running.
     #[error("sink '{sink}': {message}")]
     Sink {
-        /// The sink format, e.g. `foreach_batch`.
+        /// The sink's description, e.g. `foreach_batch`.
         sink: String,
         /// What failed.
         message: String,
+        /// What it failed on, when something else failed first.
+        #[source]
+        cause: Option<Cause>,
     },
     /// A call to the Kafka broker failed.
-    #[error("kafka: {context}: {message}")]
+    #[error("kafka: {context}")]
     Kafka {
         /// What kindling was doing, naming the broker, topic or partition.
         context: String,
-        /// The client's or the broker's message.
+        /// The client's or the broker's error.
+        #[source]
+        cause: Cause,
+    },
+    /// Something kindling assumed cannot happen did: a bug in kindling, not in the job.
+    #[error(
+        "internal error: {message}. This is a bug in kindling, please report it with the job file and this message (run with KINDLING_LOG=debug for more)"
+    )]
+    Internal {
+        /// What went wrong.
         message: String,
     },
     /// A checkpoint file is unusable.
@@ -111,7 +130,7 @@ pub enum Error {
         message: String,
     },
     /// A query stopped because one of its batches failed.
-    #[error("query '{query}' failed in batch {batch_id}: {source}")]
+    #[error("query '{query}' failed in batch {batch_id}")]
     BatchFailed {
         /// The query name.
         query: String,
@@ -130,13 +149,24 @@ pub enum Error {
         /// The original error's exit code.
         code: u8,
     },
-    /// An error from DataFusion while executing a plan (Spark's own words where kindling
-    /// raised it as Spark does, e.g. `[DIVIDE_BY_ZERO] ...`).
-    #[error("{}", crate::sql::errors::spark_message(.0))]
-    DataFusion(#[from] DataFusionError),
-    /// An error from Arrow while building or converting batches.
-    #[error("{}", crate::sql::errors::arrow_spark_message(.0).unwrap_or_else(|| .0.to_string()))]
-    Arrow(#[from] ArrowError),
+    /// An error from DataFusion while planning or executing, in Spark's words where Spark has
+    /// them (e.g. `[DIVIDE_BY_ZERO] ...`): the SQL layer words it when it converts the error.
+    #[error("{message}")]
+    DataFusion {
+        /// The message a Spark user expects.
+        message: String,
+        /// DataFusion's error (its text is the message when Spark has no counterpart).
+        error: DataFusionError,
+    },
+    /// An error from Arrow while building or converting batches, worded like
+    /// [`Error::DataFusion`].
+    #[error("{message}")]
+    Arrow {
+        /// The message a Spark user expects.
+        message: String,
+        /// Arrow's error.
+        error: ArrowError,
+    },
 }
 
 /// `Result` with kindling's [`Error`] as the default error.
@@ -151,7 +181,58 @@ impl Error {
         }
     }
 
-    /// The process exit code for this error: 2 for usage and job errors, 1 for run-time failures.
+    /// A source's failure caused by `cause`.
+    pub fn in_source(
+        source_name: impl Into<String>,
+        message: impl Into<String>,
+        cause: impl Into<Cause>,
+    ) -> Self {
+        Error::Source {
+            source_name: source_name.into(),
+            message: message.into(),
+            cause: Some(cause.into()),
+        }
+    }
+
+    /// A sink's failure caused by `cause`.
+    pub fn in_sink(
+        sink: impl Into<String>,
+        message: impl Into<String>,
+        cause: impl Into<Cause>,
+    ) -> Self {
+        Error::Sink {
+            sink: sink.into(),
+            message: message.into(),
+            cause: Some(cause.into()),
+        }
+    }
+
+    /// A bug in kindling.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Error::Internal {
+            message: message.into(),
+        }
+    }
+
+    /// The whole story, for people: this error's message, then each cause it did not already
+    /// say, joined by `: ` (`query 'q' failed in batch 3: creating checkpoint file '...': No
+    /// space left on device (os error 28)`).
+    pub fn report(&self) -> String {
+        let mut text = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(err) = cause {
+            let line = err.to_string();
+            if !text.contains(&line) {
+                text.push_str(": ");
+                text.push_str(&line);
+            }
+            cause = err.source();
+        }
+        text
+    }
+
+    /// The process exit code for this error: 2 for usage and job errors, 1 for run-time
+    /// failures and bugs.
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::JobFile { .. }
@@ -164,5 +245,48 @@ impl Error {
             Error::Terminated { code, .. } => *code,
             _ => 1,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_prints_each_cause_once() {
+        let disk = std::io::Error::other("No space left on device");
+        let err = Error::BatchFailed {
+            query: "q".to_string(),
+            batch_id: 3,
+            source: Box::new(Error::io("creating checkpoint file 'c/commits/3'", disk)),
+        };
+        assert_eq!(
+            err.report(),
+            "query 'q' failed in batch 3: creating checkpoint file 'c/commits/3': No space left on device"
+        );
+        // The cause is kept for programs, not only in the text.
+        let cause = std::error::Error::source(&err).and_then(|e| e.source());
+        assert!(cause.is_some_and(|c| c.is::<std::io::Error>()));
+    }
+
+    #[test]
+    fn a_bug_is_not_the_users_fault() {
+        let err = Error::internal("expected an Aggregate node");
+        assert_eq!(err.exit_code(), 1);
+        assert!(
+            err.report().contains("This is a bug in kindling"),
+            "{}",
+            err.report()
+        );
+    }
+
+    #[test]
+    fn a_kafka_failure_keeps_the_clients_error() {
+        let err = crate::kafka::kafka_error(
+            "creating topic 't' on '127.0.0.1:9'",
+            rdkafka::error::KafkaError::AdminOpCreation("broker down".to_string()),
+        );
+        assert!(std::error::Error::source(&err).is_some());
+        assert!(err.report().ends_with("broker down"), "{}", err.report());
     }
 }

@@ -119,7 +119,7 @@ pub fn bootstrap_config(bootstrap: &str) -> ClientConfig {
 pub fn kafka_error(context: impl Into<String>, err: rdkafka::error::KafkaError) -> Error {
     Error::Kafka {
         context: context.into(),
-        message: err.to_string(),
+        cause: Box::new(err),
     }
 }
 
@@ -159,7 +159,7 @@ fn topic_results(results: Vec<rdkafka::admin::TopicResult>, doing: &str) -> Resu
     match results.into_iter().find_map(|r| r.err()) {
         Some((_, code)) => Err(Error::Kafka {
             context: doing.to_string(),
-            message: code.to_string(),
+            cause: Box::new(code),
         }),
         None => Ok(()),
     }

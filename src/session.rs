@@ -129,15 +129,7 @@ impl Session {
                 message: refusal.to_string(),
             },
         })?;
-        let mut plan = IncrementalPlan::try_new(&ctx, &logical, slot)
-            .await
-            .map_err(|e| match e {
-                Error::Sql { message, .. } => Error::Sql {
-                    job: query.job.clone(),
-                    message,
-                },
-                other => other,
-            })?;
+        let mut plan = IncrementalPlan::try_new(&ctx, &logical, slot).await?;
         crate::sink::check_output_mode(&query.sink.format, query.sink.output_mode)
             .map_err(analysis)?;
         if query.sink.checkpoint_location.is_none()
@@ -208,7 +200,13 @@ fn attach_source(
     let path = dir.join("_source");
     match std::fs::read_to_string(&path) {
         Ok(text) => {
-            let found: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+            let found: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| Error::Checkpoint {
+                    path: path.clone(),
+                    message: format!(
+                        "the source's identity is not JSON ({e}); the checkpoint is damaged: restore it or use a new checkpointLocation"
+                    ),
+                })?;
             if found != identity {
                 return Err(Error::IncompatibleRestart {
                     path: checkpoint.dir().to_path_buf(),

@@ -1,4 +1,5 @@
-//! The dashboard end to end as a person sees it: `kindling demo` on a free port, the page in
+//! The dashboard end to end as a person sees it: `kindling demo` on port 0 (the address it
+//! prints), the page in
 //! headless Chromium (Debian's, driven by playwright-core), the chart's bars pushed over
 //! server-sent events, its top tag equal to the job's, and a screenshot in target/. The test
 //! installs what it needs (scripts/browser-env.sh) and fails when it cannot.
@@ -7,10 +8,46 @@
 
 mod common;
 
-use common::process::{free_port, reader_lines, root};
+use common::process::{reader_lines, root};
 
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
+
+/// The `http://127.0.0.1:PORT/` a server printed on stderr, and its port.
+fn printed_url(err: &Receiver<String>) -> (String, u16) {
+    loop {
+        let line = err.recv_timeout(Duration::from_secs(60)).unwrap();
+        if let Some(at) = line.find("http://") {
+            let url = line[at..].split(' ').next().unwrap().to_string();
+            let port = url
+                .trim_start_matches("http://127.0.0.1:")
+                .trim_end_matches('/')
+                .parse()
+                .unwrap_or_else(|_| panic!("no loopback port in {line}"));
+            return (url, port);
+        }
+    }
+}
+
+fn kindling_piped(args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_kindling"))
+        .args(args)
+        .env("KINDLING_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Sends `signal` (`INT`, `TERM`) to `child`.
+fn kill(child: &Child, signal: &str) {
+    let sent = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
 
 #[test]
 fn the_demo_page_draws_the_jobs_top_tags_live() {
@@ -24,23 +61,10 @@ fn the_demo_page_draws_the_jobs_top_tags_live() {
     );
     let node_path = String::from_utf8(env.stdout).unwrap().trim().to_string();
 
-    let port = free_port();
-    let mut demo = Command::new(env!("CARGO_BIN_EXE_kindling"))
-        .args(["demo", "--bind", &format!("127.0.0.1:{port}")])
-        .env("KINDLING_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut demo = kindling_piped(&["demo", "--bind", "127.0.0.1:0"]);
     let out = reader_lines(demo.stdout.take().unwrap());
     let err = reader_lines(demo.stderr.take().unwrap());
-    let url = loop {
-        let line = err.recv_timeout(Duration::from_secs(60)).unwrap();
-        if let Some(rest) = line.split("open ").nth(1) {
-            break rest.split(' ').next().unwrap().to_string();
-        }
-    };
-    assert_eq!(url, format!("http://127.0.0.1:{port}/"));
+    let (url, _) = printed_url(&err);
 
     let screenshot = root().join("target/dashboard.png");
     std::fs::create_dir_all(screenshot.parent().unwrap()).unwrap();
@@ -85,11 +109,58 @@ fn the_demo_page_draws_the_jobs_top_tags_live() {
     assert_eq!(shown["topTag"], job_top, "{printed:?}");
     assert!(std::fs::metadata(&screenshot).unwrap().len() > 10_000);
 
-    Command::new("kill")
-        .args(["-INT", &demo.id().to_string()])
-        .status()
-        .unwrap();
+    kill(&demo, "INT");
     assert_eq!(demo.wait().unwrap().code(), Some(130));
+}
+
+/// A page left open (its event stream) while the demo is stopped: the stream ends and the
+/// process exits at once, with SIGTERM's code. It used to wait for the page forever.
+#[test]
+fn an_open_page_does_not_hold_up_shutdown() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut demo = kindling_piped(&["demo", "--bind", "127.0.0.1:0"]);
+    let out = reader_lines(demo.stdout.take().unwrap());
+    let err = reader_lines(demo.stderr.take().unwrap());
+    let (_, port) = printed_url(&err);
+    let mut page = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(page, "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let mut events = BufReader::new(page.try_clone().unwrap());
+    let mut line = String::new();
+    while line.trim_end() != "event: top" {
+        line.clear();
+        assert!(
+            events.read_line(&mut line).unwrap() > 0,
+            "the stream ended early"
+        );
+    }
+    // The first batch ran, so the demo is in its loop (not still starting).
+    while !out
+        .recv_timeout(Duration::from_secs(60))
+        .unwrap()
+        .starts_with("Batch: ")
+    {}
+
+    kill(&demo, "TERM");
+    let stopping = Instant::now();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(demo.wait().unwrap().code()));
+    // A generous bound that only a hang exceeds; the time taken is printed for the record.
+    let code = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("kindling demo hung with a page open");
+    eprintln!(
+        "demo exited {} ms after SIGTERM",
+        stopping.elapsed().as_millis()
+    );
+    assert_eq!(code, Some(143));
+    // The page's stream was closed by the server, not cut by the process's death alone.
+    let mut rest = Vec::new();
+    events.read_to_end(&mut rest).unwrap();
+    assert!(
+        String::from_utf8_lossy(&rest).ends_with("\r\n0\r\n\r\n"),
+        "{}",
+        String::from_utf8_lossy(&rest)
+    );
 }
 
 /// `GET path` on 127.0.0.1:`port`: the response body (HTTP/1.0, so the server closes).
@@ -107,29 +178,18 @@ fn http_get(port: u16, path: &str) -> String {
 
 #[test]
 fn submit_with_a_dashboard_shows_its_queries_progress() {
-    let port = free_port();
     let job = root().join("jobs/hashtag_ranking_demo.toml");
-    let mut submit = Command::new(env!("CARGO_BIN_EXE_kindling"))
-        .args([
-            "submit",
-            job.to_str().unwrap(),
-            "--conf",
-            "sink.trigger=200 ms",
-            "--dashboard",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .env("KINDLING_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut submit = kindling_piped(&[
+        "submit",
+        job.to_str().unwrap(),
+        "--conf",
+        "sink.trigger=200 ms",
+        "--dashboard",
+        "127.0.0.1:0",
+    ]);
     let out = reader_lines(submit.stdout.take().unwrap());
     let err = reader_lines(submit.stderr.take().unwrap());
-    let line = err.recv_timeout(Duration::from_secs(60)).unwrap();
-    assert_eq!(
-        line,
-        format!("kindling dashboard on http://127.0.0.1:{port}/")
-    );
+    let (_, port) = printed_url(&err);
     // Two batches printed: the dashboard has their progress (pushed in-process).
     let mut batches = 0;
     while batches < 2 {
@@ -150,9 +210,6 @@ fn submit_with_a_dashboard_shows_its_queries_progress() {
         serde_json::from_str(&http_get(port, &format!("/api/queries/{id}"))).unwrap();
     assert_eq!(one["id"], id);
     assert_eq!(http_get(port, "/test"), "success");
-    Command::new("kill")
-        .args(["-INT", &submit.id().to_string()])
-        .status()
-        .unwrap();
+    kill(&submit, "INT");
     assert_eq!(submit.wait().unwrap().code(), Some(130));
 }

@@ -257,6 +257,33 @@ async fn new_files_are_picked_up_while_running_and_read_once() {
 }
 
 #[tokio::test]
+async fn a_query_that_ends_early_wakes_every_waiter() {
+    let dir = tempfile::tempdir().unwrap();
+    write_file(dir.path(), "0.txt", "x\n", 0);
+    let session = Session::new();
+    let mut query = session
+        .start(
+            &text_job(
+                dir.path(),
+                "SELECT value FROM lines",
+                "append",
+                "availableNow",
+            )
+            .queries[0],
+        )
+        .await
+        .unwrap();
+    let watch = query.watch();
+    // Only one batch exists: both waits must end when the query does, short of 5.
+    let (by_handle, by_watch) = tokio::join!(query.wait_for_batches(5), watch.wait_for_batches(5));
+    assert!(!by_handle && !by_watch);
+    assert!(!query.is_active() && !watch.is_active());
+    assert_eq!(query.batches_committed(), 1);
+    assert!(query.wait_for_batches(1).await);
+    query.await_termination().await.unwrap();
+}
+
+#[tokio::test]
 async fn trigger_once_takes_everything_in_one_batch() {
     let dir = tempfile::tempdir().unwrap();
     for i in 0..3 {
@@ -323,10 +350,10 @@ async fn a_failing_batch_stops_the_query_with_its_id() {
     let err = query.await_termination().await.unwrap_err();
     assert_eq!(err.exit_code(), 1);
     let again = query.await_termination().await.unwrap_err();
-    assert_eq!((again.exit_code(), again.to_string()), (1, err.to_string()));
-    let message = err.to_string();
+    assert_eq!((again.exit_code(), again.report()), (1, err.report()));
+    let message = err.report();
     assert!(
-        message.starts_with("query 'q' failed in batch 0: "),
+        message.starts_with("query 'q' failed in batch 0: [CAST_INVALID_INPUT]"),
         "{message}"
     );
     assert!(

@@ -8,10 +8,8 @@ mod common;
 
 use common::process::{free_port, kindling, root};
 
-use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
 /// The tutorial-style Flask receiver on its own port, stopped on drop.
 struct Receiver {
@@ -33,26 +31,27 @@ impl Receiver {
             String::from_utf8_lossy(&python.stderr)
         );
         let python = String::from_utf8(python.stdout).unwrap();
-        let port = free_port();
         let dir = tempfile::tempdir().unwrap();
         let received = dir.path().join("received.jsonl");
-        let child = Command::new(python.trim())
+        let mut child = Command::new(python.trim())
             .arg(root().join("tests/receiver/app.py"))
-            .arg(port.to_string())
+            .arg("0")
             .env("RECEIVED", &received)
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        // Readiness: poll the port (bounded), as a client would.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "the receiver did not start on port {port}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        // The receiver prints its port once it listens.
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        let port: u16 = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("the receiver did not print its port: {line:?}"));
         Receiver {
             port,
             received,

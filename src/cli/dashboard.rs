@@ -3,8 +3,9 @@
 
 use clap::Args;
 
+use super::signal::StopSignals;
 use crate::dashboard::hook::DashboardHook;
-use crate::dashboard::{DEFAULT_BIND, DashboardState, serve};
+use crate::dashboard::{DEFAULT_BIND, DashboardServer, DashboardState};
 use crate::error::Result;
 use crate::job::QueryPlan;
 use crate::job::{JobPlan, JobSpec};
@@ -19,20 +20,17 @@ pub struct DashboardArgs {
     pub bind: String,
 }
 
-/// Serves the dashboard until Ctrl-C; receivers POST to `/update_data`.
+/// Serves the dashboard until Ctrl-C or SIGTERM; receivers POST to `/update_data`.
 pub async fn run_dashboard(args: DashboardArgs) -> Result<u8> {
-    let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
-    let (addr, server) = serve(&args.bind, DashboardState::new(), async {
-        let _ = shutdown_rx.await;
-    })
-    .await?;
+    let mut signals = StopSignals::install()?;
+    let server = DashboardServer::start(&args.bind, DashboardState::new()).await?;
+    let addr = server.addr();
     eprintln!(
         "kindling dashboard on http://{addr}/ (POST http://{addr}/update_data); Ctrl-C stops it"
     );
-    let _ = tokio::signal::ctrl_c().await;
-    let _ = shutdown_tx.send(());
-    let _ = server.await;
-    Ok(130)
+    let signal = signals.recv().await;
+    server.stop().await;
+    Ok(signal.exit_code())
 }
 
 /// The demo job: the tutorial's query over the built-in synthetic tweets, to the console;
@@ -66,12 +64,11 @@ numRows = 10
 /// top 10 comes from a foreachBatch query in the same process (no HTTP hop).
 pub async fn run_demo(args: DashboardArgs) -> Result<u8> {
     let state = DashboardState::new();
-    let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
-    let (addr, server) = serve(&args.bind, state.clone(), async {
-        let _ = shutdown_rx.await;
-    })
-    .await?;
-    eprintln!("kindling demo: open http://{addr}/ for the live chart; Ctrl-C stops it");
+    let server = DashboardServer::start(&args.bind, state.clone()).await?;
+    eprintln!(
+        "kindling demo: open http://{}/ for the live chart; Ctrl-C stops it",
+        server.addr()
+    );
     let job = demo_job()?;
     let mut to_dashboard = job.queries[0].clone();
     to_dashboard.name = format!("{}_dashboard", to_dashboard.name);
@@ -79,8 +76,7 @@ pub async fn run_demo(args: DashboardArgs) -> Result<u8> {
     let sink = ForeachBatchSink::with_hooks(vec![Box::new(DashboardHook::new(state.clone(), 10))]);
     let extra: Vec<(QueryPlan, Box<dyn Sink>)> = vec![(to_dashboard, Box::new(sink))];
     let code = super::submit::run_plan(&job, Some(&state), extra).await;
-    let _ = shutdown_tx.send(());
-    let _ = server.await;
+    server.stop().await;
     code
 }
 

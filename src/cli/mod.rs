@@ -4,6 +4,7 @@
 pub mod dashboard;
 pub mod produce;
 pub mod repl;
+pub(crate) mod signal;
 pub mod submit;
 pub mod topics;
 
@@ -49,7 +50,7 @@ pub async fn run(cli: Cli) -> u8 {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("Error: {err}");
+            eprintln!("Error: {}", err.report());
             err.exit_code()
         }
     }

@@ -175,9 +175,12 @@ async fn delivered(args: &ProduceArgs, delivery: DeliveryFuture) -> Result<()> {
     match delivery.await {
         Ok(Ok(_)) => Ok(()),
         Ok(Err((e, _))) => Err(kafka_error(context(), e)),
-        Err(_) => Err(Error::Kafka {
-            context: context(),
-            message: "the producer closed before the broker answered".to_string(),
+        Err(e) => Err(Error::Kafka {
+            context: format!(
+                "{}: the producer closed before the broker answered",
+                context()
+            ),
+            cause: Box::new(e),
         }),
     }
 }

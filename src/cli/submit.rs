@@ -1,11 +1,12 @@
-//! `kindling submit JOB`: loads a job file, starts its queries and waits for them; Ctrl-C
-//! stops them cleanly after the batch in flight.
+//! `kindling submit JOB`: loads a job file, starts its queries and waits for them; Ctrl-C or
+//! SIGTERM stops them cleanly after the batch in flight.
 
 use clap::Args;
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 
-use crate::dashboard::{DashboardState, serve};
+use super::signal::StopSignals;
+use crate::dashboard::{DashboardServer, DashboardState};
 use crate::error::{Error, Result};
 use crate::job::JobPlan;
 use crate::session::Session;
@@ -35,7 +36,8 @@ fn parse_conf(s: &str) -> std::result::Result<(String, String), String> {
     }
 }
 
-/// Runs the job until its queries end (bounded triggers) or Ctrl-C; returns the exit code.
+/// Runs the job until its queries end (bounded triggers), Ctrl-C or SIGTERM; returns the exit
+/// code.
 pub async fn run(args: SubmitArgs) -> Result<u8> {
     let mut overrides = args.conf;
     if let Some(dir) = args.checkpoint_location {
@@ -46,26 +48,22 @@ pub async fn run(args: SubmitArgs) -> Result<u8> {
         return run_plan(&job, None, Vec::new()).await;
     };
     let state = DashboardState::new();
-    let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
-    let (addr, server) = serve(&bind, state.clone(), async {
-        let _ = shutdown_rx.await;
-    })
-    .await?;
-    eprintln!("kindling dashboard on http://{addr}/");
+    let server = DashboardServer::start(&bind, state.clone()).await?;
+    eprintln!("kindling dashboard on http://{}/", server.addr());
     let code = run_plan(&job, Some(&state), Vec::new()).await;
-    let _ = shutdown_tx.send(());
-    let _ = server.await;
+    server.stop().await;
     code
 }
 
 /// Starts the job's queries and the `extra` ones with their own sinks (all shown on
-/// `dashboard` when given) and waits for them; Ctrl-C stops them after the batch in flight.
-/// Returns the exit code.
+/// `dashboard` when given) and waits for them; Ctrl-C (exit code 130) or SIGTERM (143) stops
+/// them after the batch in flight. Returns the exit code.
 pub async fn run_plan(
     job: &JobPlan,
     dashboard: Option<&DashboardState>,
     extra: Vec<(crate::job::QueryPlan, Box<dyn crate::sink::Sink>)>,
 ) -> Result<u8> {
+    let mut signals = StopSignals::install()?;
     let session = Session::new();
     let mut queries = session.start_job(job).await?;
     for (plan, sink) in extra {
@@ -84,7 +82,7 @@ pub async fn run_plan(
         .map(|mut q| async move { q.await_termination().await })
         .collect();
     let mut failure: Option<Error> = None;
-    let mut interrupted = false;
+    let mut stopped_by = None;
     loop {
         tokio::select! {
             next = running.next() => match next {
@@ -95,17 +93,17 @@ pub async fn run_plan(
                 }
                 Some(Ok(())) => {}
             },
-            _ = tokio::signal::ctrl_c(), if !interrupted => {
-                interrupted = true;
+            signal = signals.recv(), if stopped_by.is_none() => {
+                stopped_by = Some(signal);
                 let noun = if total == 1 { "query" } else { "queries" };
                 eprintln!("stopping {total} {noun} after the batch in flight");
                 stops.iter().for_each(|s| s.stop());
             }
         }
     }
-    match failure {
-        Some(e) => Err(e),
-        None if interrupted => Ok(130),
-        None => Ok(0),
+    match (failure, stopped_by) {
+        (Some(e), _) => Err(e),
+        (None, Some(signal)) => Ok(signal.exit_code()),
+        (None, None) => Ok(0),
     }
 }

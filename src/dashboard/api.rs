@@ -125,6 +125,7 @@ async fn events(
     State(state): State<DashboardState>,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     let rx = state.subscribe();
+    let closed = state.closed();
     let mut current = vec![Ok(SseEvent::default()
         .event("top")
         .data(serde_json::to_string(&state.top()).unwrap_or_default()))];
@@ -148,7 +149,12 @@ async fn events(
             }
         }
     });
-    let stream = futures::StreamExt::chain(futures::stream::iter(current), updates);
+    // The stream (and so the connection) ends when the dashboard closes, so that an open
+    // page never holds up the server's shutdown.
+    let stream = futures::StreamExt::take_until(
+        futures::StreamExt::chain(futures::stream::iter(current), updates),
+        closed,
+    );
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 

@@ -36,6 +36,7 @@ impl BatchHook for DashboardHook {
                 return Err(Error::Sink {
                     sink: "dashboard".to_string(),
                     message: "the dashboard needs two columns: a label and a count".to_string(),
+                    cause: None,
                 });
             }
             let labels =

@@ -1,7 +1,8 @@
 //! The live dashboard (axum): the page (`dashboard/index.html` and the vendored Chart.js,
 //! embedded at build time), the tutorial's `POST /update_data` receiver, and JSON + server-sent
 //! events for the top list and the queries' progress. [`router`] is the whole HTTP surface;
-//! [`DashboardState`] is what queries and receivers write to; [`serve`] binds and runs it.
+//! [`DashboardState`] is what queries and receivers write to; [`DashboardServer`] binds, runs
+//! and stops it.
 
 mod api;
 pub mod hook;
@@ -14,7 +15,7 @@ use std::time::Duration;
 
 use axum::Router;
 use serde::Serialize;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 use crate::engine::{QueryProgress, QueryStatus, QueryWatch};
 use crate::error::{Error, Result};
@@ -24,6 +25,9 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8050";
 
 /// The largest request body accepted (the tutorial's top-10 form is a few hundred bytes).
 const MAX_BODY: usize = 64 * 1024;
+
+/// How long a stopping server waits for its requests in flight before it drops them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 
 /// The current top list, as the page draws it.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -58,6 +62,8 @@ struct Inner {
     top: RwLock<TopList>,
     queries: RwLock<BTreeMap<String, QueryWatch>>,
     events: broadcast::Sender<Event>,
+    /// True once the dashboard is closing: event streams and query watchers end.
+    closed: watch::Sender<bool>,
 }
 
 /// One server-sent event: its name (`top`, `progress`) and JSON data.
@@ -81,6 +87,7 @@ impl DashboardState {
                 top: RwLock::new(TopList::default()),
                 queries: RwLock::new(BTreeMap::new()),
                 events: broadcast::channel(256).0,
+                closed: watch::Sender::new(false),
             }),
         }
     }
@@ -99,25 +106,46 @@ impl DashboardState {
         let _ = self.inner.events.send(Event { name: "top", data });
     }
 
-    /// Shows `query` on the page: its status and progress are pushed after every batch.
+    /// Shows `query` on the page: its status and progress are pushed after every batch, and
+    /// once more when it ends.
     pub fn watch_query(&self, query: QueryWatch) -> tokio::task::JoinHandle<()> {
         if let Ok(mut q) = self.inner.queries.write() {
             q.insert(query.id().to_string(), query.clone());
         }
         let state = self.clone();
-        // The watcher ends with the query's progress channel, i.e. with the query handle.
+        // The watcher ends when the query ends or the dashboard closes.
         #[expect(clippy::disallowed_methods)]
         tokio::spawn(async move {
             // After each batch, and every second for status changes between batches.
-            let mut seen = 0;
+            let closed = state.closed();
+            tokio::pin!(closed);
             loop {
-                let next = query.wait_for_batches(seen + 1);
-                if let Ok(true) = tokio::time::timeout(Duration::from_secs(1), next).await {
-                    seen += 1;
+                let seen = query.batches_committed();
+                let next =
+                    tokio::time::timeout(Duration::from_secs(1), query.wait_for_batches(seen + 1));
+                tokio::select! {
+                    _ = next => {}
+                    _ = &mut closed => return,
                 }
                 state.push_query(&query);
+                if !query.is_active() {
+                    return;
+                }
             }
         })
+    }
+
+    /// Ends every event stream and query watcher (the server is shutting down).
+    pub fn close(&self) {
+        self.inner.closed.send_replace(true);
+    }
+
+    /// Resolves once [`DashboardState::close`] has been called.
+    fn closed(&self) -> impl std::future::Future<Output = ()> + Send + 'static + use<> {
+        let mut rx = self.inner.closed.subscribe();
+        async move {
+            let _ = rx.wait_for(|closed| *closed).await;
+        }
     }
 
     fn push_query(&self, query: &QueryWatch) {
@@ -167,9 +195,67 @@ pub fn router(state: DashboardState) -> Router {
     api::routes(state).layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
 }
 
+/// A running dashboard server. [`DashboardServer::stop`] closes the page's event streams and
+/// waits a bounded time for requests in flight; dropping it closes the streams too.
+#[derive(Debug)]
+pub struct DashboardServer {
+    addr: SocketAddr,
+    state: DashboardState,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for DashboardState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DashboardState").finish_non_exhaustive()
+    }
+}
+
+impl DashboardServer {
+    /// Binds `addr` (port 0 picks a free one) and serves `state` until stopped.
+    pub async fn start(addr: &str, state: DashboardState) -> Result<Self> {
+        let (addr, task) = serve(addr, state.clone(), state.closed()).await?;
+        Ok(DashboardServer {
+            addr,
+            state,
+            task: Some(task),
+        })
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops serving: open pages' event streams end at once; requests in flight get
+    /// [`SHUTDOWN_GRACE`] to finish, then are dropped.
+    pub async fn stop(mut self) {
+        self.state.close();
+        if let Some(mut task) = self.task.take()
+            && tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
+                .await
+                .is_err()
+        {
+            tracing::warn!(
+                "the dashboard's requests in flight did not end within {} ms; dropping them",
+                SHUTDOWN_GRACE.as_millis()
+            );
+            task.abort();
+        }
+    }
+}
+
+impl Drop for DashboardServer {
+    fn drop(&mut self) {
+        self.state.close();
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
 /// Binds `addr` and serves the dashboard until `shutdown` resolves; returns the bound address
 /// (port 0 picks a free one) once listening, with the server's task.
-pub async fn serve(
+async fn serve(
     addr: &str,
     state: DashboardState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,

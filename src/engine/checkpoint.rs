@@ -148,8 +148,18 @@ impl Checkpoint {
         ids.sort_unstable();
         if let Some(&last) = ids.last() {
             let path = dir.join(last.to_string());
-            let text = std::fs::read_to_string(&path).unwrap_or_default();
-            if !text.starts_with("v1\n") || text.lines().count() < 2 {
+            // Only a file this process could have torn is removed: one that reads but is cut
+            // short. A file that cannot be read at all is an error, never deleted.
+            let bytes = std::fs::read(&path).map_err(|e| {
+                Error::io(format!("reading checkpoint file '{}'", path.display()), e)
+            })?;
+            if !bytes.starts_with(b"v1\n")
+                || bytes
+                    .split(|b| *b == b'\n')
+                    .filter(|l| !l.is_empty())
+                    .count()
+                    < 2
+            {
                 tracing::warn!(file = %path.display(), "removing a torn checkpoint file left by a crash");
                 std::fs::remove_file(&path).map_err(|e| {
                     Error::io(format!("removing torn file '{}'", path.display()), e)
@@ -249,7 +259,10 @@ impl Checkpoint {
         offsets: &[&SourceOffset],
     ) -> Result<()> {
         let mut text = String::from("v1\n");
-        text.push_str(&serde_json::to_string(metadata).unwrap_or_default());
+        text.push_str(
+            &serde_json::to_string(metadata)
+                .map_err(|e| Error::internal(format!("cannot encode the offset metadata: {e}")))?,
+        );
         for offset in offsets {
             text.push('\n');
             text.push_str(&offset.to_string());

@@ -186,18 +186,13 @@ impl Aggregation {
     ) -> Result<Self> {
         let state = ctx.state();
         let physical = state.create_physical_plan(aggregate).await?;
-        let found = find_first_aggregate_exec(&physical).ok_or_else(|| Error::Sql {
-            job: String::new(),
-            message: "internal error: no aggregate in the physical plan of an aggregation"
-                .to_string(),
+        let found = find_first_aggregate_exec(&physical).ok_or_else(|| {
+            Error::internal("no aggregate in the physical plan of an aggregation")
         })?;
         if !found.group_expr().is_single() {
-            return Err(Error::Sql {
-                job: String::new(),
-                message:
-                    "GROUPING SETS, CUBE and ROLLUP are not supported in streaming aggregations"
-                        .to_string(),
-            });
+            return Err(Error::internal(
+                "a GROUPING SETS aggregation reached the incremental planner past the checker",
+            ));
         }
         // The merge into the state takes one row per key, so the partial aggregate reads
         // its input as one partition (a UNION ALL below it has one per branch).
@@ -229,10 +224,7 @@ impl Aggregation {
 
         // The aggregate's output as a table: its keys, then each aggregate's final value.
         let LogicalPlan::Aggregate(logical_agg) = aggregate else {
-            return Err(Error::Sql {
-                job: String::new(),
-                message: "internal error: expected an Aggregate node".to_string(),
-            });
+            return Err(Error::internal("expected an Aggregate node"));
         };
         let df_schema = logical_agg.schema.as_ref();
         let fields: Vec<Field> = df_schema

@@ -55,12 +55,13 @@ impl MicroBatchExecution {
     /// Runs batches until stopped, until a bounded trigger has consumed its input, or until a
     /// batch fails.
     pub async fn run(mut self) -> Result<()> {
+        let mut end = EndGuard(Some(Arc::clone(&self.shared)));
         let result = self.run_loop().await;
         let message = match &result {
             Ok(()) => "Stopped".to_string(),
-            Err(e) => format!("Terminated with exception: {e}"),
+            Err(e) => format!("Terminated with exception: {}", e.report()),
         };
-        self.shared.finish(QueryStatus::new(&message, false, false));
+        end.finish(&message);
         result
     }
 
@@ -284,6 +285,24 @@ impl MicroBatchExecution {
                 num_output_rows: num_output_rows as i64,
             },
         })
+    }
+}
+
+/// Marks the query ended however its task ends: normally, with an error, or dropped
+/// (aborted or panicked) before it could say so, so no waiter is left behind.
+struct EndGuard(Option<Arc<QueryShared>>);
+
+impl EndGuard {
+    fn finish(&mut self, message: &str) {
+        if let Some(shared) = self.0.take() {
+            shared.finish(QueryStatus::new(message, false, false));
+        }
+    }
+}
+
+impl Drop for EndGuard {
+    fn drop(&mut self) {
+        self.finish("Terminated with exception: the query's task was cancelled");
     }
 }
 

@@ -19,10 +19,16 @@ const RECENT_PROGRESS: usize = 100;
 pub(crate) struct QueryShared {
     status: Mutex<QueryStatus>,
     progress: Mutex<VecDeque<QueryProgress>>,
-    /// The number of batches committed so far, for waiters.
-    committed: watch::Sender<u64>,
-    /// False once the query has stopped, finished or failed.
-    active: std::sync::atomic::AtomicBool,
+    /// Batches committed so far and whether the query has ended, for waiters: every change
+    /// wakes them, the end included.
+    run: watch::Sender<RunState>,
+}
+
+/// What waiters watch: how far the query got and whether it is over.
+#[derive(Debug, Clone, Copy, Default)]
+struct RunState {
+    committed: u64,
+    ended: bool,
 }
 
 impl QueryShared {
@@ -30,24 +36,22 @@ impl QueryShared {
         Arc::new(QueryShared {
             status: Mutex::new(QueryStatus::new("Initializing sources", false, false)),
             progress: Mutex::new(VecDeque::new()),
-            committed: watch::Sender::new(0),
-            active: std::sync::atomic::AtomicBool::new(true),
+            run: watch::Sender::new(RunState::default()),
         })
     }
 
-    /// Records the final status of a query that has ended.
+    /// Records the final status of a query that has ended and wakes every waiter.
     pub(crate) fn finish(&self, status: QueryStatus) {
         self.set_status(status);
-        self.active
-            .store(false, std::sync::atomic::Ordering::Release);
+        self.run.send_modify(|r| r.ended = true);
     }
 
     fn is_active(&self) -> bool {
-        self.active.load(std::sync::atomic::Ordering::Acquire)
+        !self.run.borrow().ended
     }
 
     fn batches_committed(&self) -> u64 {
-        *self.committed.borrow()
+        self.run.borrow().committed
     }
 
     pub(crate) fn set_status(&self, status: QueryStatus) {
@@ -70,9 +74,20 @@ impl QueryShared {
             .collect()
     }
 
+    /// Waits until `n` batches are committed or the query ends, whichever comes first;
+    /// whether `n` were reached. The sender lives as long as `self`, so only the end of the
+    /// query (not the end of the channel) can end a wait short of `n`.
     async fn wait_for_batches(&self, n: u64) -> bool {
-        let mut rx = self.committed.subscribe();
-        rx.wait_for(|c| *c >= n).await.is_ok_and(|c| *c >= n)
+        let mut rx = self.run.subscribe();
+        rx.wait_for(|r| r.committed >= n || r.ended)
+            .await
+            .is_ok_and(|r| r.committed >= n)
+    }
+
+    /// Waits until the query has ended.
+    async fn wait_for_end(&self) {
+        let mut rx = self.run.subscribe();
+        let _ = rx.wait_for(|r| r.ended).await;
     }
 
     pub(crate) fn publish(&self, progress: QueryProgress) {
@@ -82,7 +97,7 @@ impl QueryShared {
         }
         recent.push_back(progress);
         drop(recent);
-        self.committed.send_modify(|n| *n += 1);
+        self.run.send_modify(|r| r.committed += 1);
     }
 }
 
@@ -116,10 +131,25 @@ impl QueryWatch {
         self.shared.recent_progress()
     }
 
-    /// Waits until at least `n` batches have been committed; see
+    /// Waits until at least `n` batches have been committed, or the query ended; see
     /// [`StreamingQuery::wait_for_batches`].
     pub async fn wait_for_batches(&self, n: u64) -> bool {
         self.shared.wait_for_batches(n).await
+    }
+
+    /// Batches committed by this run so far.
+    pub fn batches_committed(&self) -> u64 {
+        self.shared.batches_committed()
+    }
+
+    /// Whether the query is still running.
+    pub fn is_active(&self) -> bool {
+        self.shared.is_active()
+    }
+
+    /// Waits until the query has stopped, finished or failed.
+    pub async fn wait_for_end(&self) {
+        self.shared.wait_for_end().await
     }
 }
 
@@ -241,7 +271,7 @@ impl StreamingQuery {
                 result
                     .as_ref()
                     .map(|_| ())
-                    .map_err(|e| (e.to_string(), e.exit_code())),
+                    .map_err(|e| (e.report(), e.exit_code())),
             );
             return result;
         }

@@ -136,9 +136,9 @@ impl Shell {
     /// Prints an error, in red when the shell has colour.
     pub fn print_error(&self, err: &Error) {
         if self.color {
-            eprintln!("\x1b[31mError: {err}\x1b[0m");
+            eprintln!("\x1b[31mError: {}\x1b[0m", err.report());
         } else {
-            eprintln!("Error: {err}");
+            eprintln!("Error: {}", err.report());
         }
     }
 
@@ -608,7 +608,7 @@ fn query_error(err: DataFusionError) -> Error {
             datafusion::arrow::error::ArrowError::ExternalError(inner) => {
                 query_error(DataFusionError::External(inner))
             }
-            other => Error::Arrow(other),
+            other => Error::from(other),
         },
         other => Error::Sql {
             job: JOB.to_string(),

@@ -62,6 +62,7 @@ impl BatchHook for CommandHook {
             (Err(e), OnError::Fail) => Err(Error::Sink {
                 sink: "foreach_batch".to_string(),
                 message: format!("command hook for batch {batch_id}: {e}"),
+                cause: None,
             }),
             (Err(e), OnError::Log) => {
                 warn!(

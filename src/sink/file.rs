@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::RecordBatch;
 use serde_json::json;
 
@@ -119,11 +120,15 @@ impl FileSink {
                     .build();
                 let mut writer =
                     parquet::arrow::ArrowWriter::try_new(&mut bytes, first.schema(), Some(props))
-                        .map_err(|e| Error::Arrow(e.into()))?;
+                        .map_err(|e| Error::from(ArrowError::from(e)))?;
                 for b in batches {
-                    writer.write(b).map_err(|e| Error::Arrow(e.into()))?;
+                    writer
+                        .write(b)
+                        .map_err(|e| Error::from(ArrowError::from(e)))?;
                 }
-                writer.close().map_err(|e| Error::Arrow(e.into()))?;
+                writer
+                    .close()
+                    .map_err(|e| Error::from(ArrowError::from(e)))?;
             }
             FileFormat::Text => {
                 for b in batches {

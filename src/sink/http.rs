@@ -126,6 +126,7 @@ impl BatchHook for HttpHook {
             OnError::Fail => Err(Error::Sink {
                 sink: "foreach_batch".to_string(),
                 message: format!("{message}; set onError = \"log\" to keep the query running"),
+                cause: None,
             }),
             OnError::Log => {
                 warn!("{message}; the query goes on (onError = \"log\")");

@@ -158,9 +158,10 @@ fn columns(batch: &RecordBatch) -> Result<Columns> {
         a.map(|a| Ok(cast(&a, &DataType::Binary)?.as_binary::<i32>().clone()))
             .transpose()
     };
-    let value = binary(find("value"))?.ok_or_else(|| Error::Source {
-        source_name: "kafka sink".to_string(),
+    let value = binary(find("value"))?.ok_or_else(|| Error::Sink {
+        sink: "kafka".to_string(),
         message: "Required attribute 'value' not found".to_string(),
+        cause: None,
     })?;
     Ok(Columns {
         value,
@@ -223,11 +224,12 @@ impl Sink for KafkaSink {
                     (Some(t), _) => t.as_str(),
                     (None, Some(t)) if !t.is_null(row) => t.value(row),
                     _ => {
-                        return Err(Error::Source {
-                            source_name: self.description.clone(),
+                        return Err(Error::Sink {
+                            sink: self.description.clone(),
                             message: format!(
                                 "batch {batch_id}: row {row} has a null topic; set the topic option or fill the topic column"
                             ),
+                            cause: None,
                         });
                     }
                 };
@@ -280,9 +282,12 @@ async fn acknowledged(batch_id: u64, topic: &str, delivery: DeliveryFuture) -> R
     match delivery.await {
         Ok(Ok(_)) => Ok(()),
         Ok(Err((e, _))) => Err(kafka_error(context(), e)),
-        Err(_) => Err(Error::Kafka {
-            context: context(),
-            message: "the producer was closed before the broker answered".to_string(),
+        Err(e) => Err(Error::Kafka {
+            context: format!(
+                "{}: the producer closed before the broker answered",
+                context()
+            ),
+            cause: Box::new(e),
         }),
     }
 }

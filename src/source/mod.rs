@@ -117,6 +117,7 @@ pub(crate) fn offset_field(offset: Option<&SourceOffset>, key: &str) -> Result<u
         Some(o) => o.0.get(key).and_then(|v| v.as_u64()).ok_or_else(|| Error::Source {
             source_name: key.to_string(),
             message: format!("offset {o} has no numeric '{key}' field; the checkpoint was written by another source"),
+            cause: None,
         }),
     }
 }

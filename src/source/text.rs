@@ -249,6 +249,7 @@ impl MicroBatchSource for TextFileSource {
                 "files {start}..{end} were asked for but only {} are known",
                 self.files.len()
             ),
+            cause: None,
         })?;
         let mut batches = Vec::with_capacity(files.len());
         for path in files {

@@ -7,6 +7,28 @@ use datafusion::arrow::error::ArrowError;
 use datafusion::common::SchemaError;
 use datafusion::error::DataFusionError;
 
+use crate::error::Error;
+
+/// DataFusion's errors become kindling's with Spark's message, worded once when they arise.
+impl From<DataFusionError> for Error {
+    fn from(error: DataFusionError) -> Self {
+        Error::DataFusion {
+            message: spark_message(&error),
+            error,
+        }
+    }
+}
+
+/// Arrow's errors become kindling's with Spark's message where Spark has one.
+impl From<ArrowError> for Error {
+    fn from(error: ArrowError) -> Self {
+        Error::Arrow {
+            message: arrow_spark_message(&error).unwrap_or_else(|| error.to_string()),
+            error,
+        }
+    }
+}
+
 /// The message a Spark user expects for `err`; DataFusion's own text when Spark has no
 /// counterpart.
 pub fn spark_message(err: &DataFusionError) -> String {

@@ -4,7 +4,8 @@ answering 201 `success` (400 `error` without `tag_count`).
 
 For the tests it also appends every accepted payload to the JSON-lines file $RECEIVED, and
 has /slow (answers after ?s= seconds) and /json (records a JSON body).
-Run: python app.py PORT
+Run: python app.py PORT (0 picks a free port); the bound port is printed on stdout once the
+server listens.
 """
 import ast
 import json
@@ -46,4 +47,8 @@ def json_body():
 
 
 if __name__ == "__main__":
-    app.run(host="127.0.0.1", port=int(sys.argv[1]))
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", int(sys.argv[1]), app, threaded=True)
+    print(server.server_port, flush=True)
+    server.serve_forever()

@@ -306,18 +306,9 @@ impl KafkaSource {
         let inner = Arc::clone(&self.inner);
         let description = self.description.clone();
         let name = description.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut guard = inner.lock().map_err(|_| Error::Source {
-                source_name: name,
-                message: "an earlier call panicked; restart the query".to_string(),
-            })?;
-            f(&mut guard)
-        })
-        .await
-        .map_err(|e| Error::Source {
-            source_name: description,
-            message: format!("the Kafka reader thread failed: {e}"),
-        })?
+        tokio::task::spawn_blocking(move || f(&mut *lock(&inner, &name)?))
+            .await
+            .map_err(|e| Error::in_source(description, "the Kafka reader thread failed", e))?
     }
 }
 
@@ -392,6 +383,7 @@ impl Inner {
         Error::Source {
             source_name: format!("kafka[{}]", self.settings.bootstrap),
             message: message.into(),
+            cause: None,
         }
     }
 
@@ -962,6 +954,7 @@ fn parse_offset(offset: Option<&SourceOffset>, description: &str) -> Result<Opti
                 message: format!(
                     "offset {o} in the checkpoint is not a Kafka offset ({m}); the checkpoint was written by another source"
                 ),
+                cause: None,
             })
         })
         .transpose()
@@ -1021,17 +1014,13 @@ impl MicroBatchSource for KafkaSource {
     }
 
     fn attach(&mut self, dir: &std::path::Path, durable: bool) -> Result<()> {
-        if let Ok(mut inner) = self.inner.lock() {
-            inner.log = Some((dir.to_path_buf(), durable));
-        }
+        lock(&self.inner, &self.description)?.log = Some((dir.to_path_buf(), durable));
         Ok(())
     }
 
     fn resume_from(&mut self, offset: &SourceOffset) -> Result<()> {
         let offset = parse_offset(Some(offset), &self.description)?;
-        if let Ok(mut inner) = self.inner.lock() {
-            inner.resume = offset;
-        }
+        lock(&self.inner, &self.description)?.resume = offset;
         Ok(())
     }
 
@@ -1039,11 +1028,27 @@ impl MicroBatchSource for KafkaSource {
         let Ok(Some(end)) = parse_offset(Some(end), &self.description) else {
             return BTreeMap::new();
         };
-        self.inner
-            .lock()
-            .map(|inner| inner.metrics(&end))
-            .unwrap_or_default()
+        match lock(&self.inner, &self.description) {
+            Ok(inner) => inner.metrics(&end),
+            Err(e) => {
+                tracing::warn!("no Kafka metrics for this batch's progress: {}", e.report());
+                BTreeMap::new()
+            }
+        }
     }
+}
+
+/// The reader's state; a panic in an earlier call (which poisons the lock) is reported, not
+/// worked around, since the state may be half-updated.
+fn lock<'a>(
+    inner: &'a Mutex<Inner>,
+    description: &str,
+) -> Result<std::sync::MutexGuard<'a, Inner>> {
+    inner.lock().map_err(|_| Error::Source {
+        source_name: description.to_string(),
+        message: "an earlier call panicked; restart the query".to_string(),
+        cause: None,
+    })
 }
 
 #[cfg(test)]
