@@ -282,10 +282,12 @@ mod tests {
 
     #[test]
     fn a_kafka_failure_keeps_the_clients_error() {
-        let err = crate::kafka::kafka_error(
-            "creating topic 't' on '127.0.0.1:9'",
-            rdkafka::error::KafkaError::AdminOpCreation("broker down".to_string()),
-        );
+        let err = Error::Kafka {
+            context: "creating topic 't' on '127.0.0.1:9'".to_string(),
+            cause: Box::new(rdkafka::error::KafkaError::AdminOpCreation(
+                "broker down".to_string(),
+            )),
+        };
         assert!(std::error::Error::source(&err).is_some());
         assert!(err.report().ends_with("broker down"), "{}", err.report());
     }

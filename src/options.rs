@@ -4,7 +4,32 @@
 use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
-use crate::job::spec::OptionValue;
+
+/// An option value: TOML strings, numbers and booleans are all accepted, as Spark's
+/// `option(key, value)` accepts them, and are handled as their string form.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(untagged)]
+pub enum OptionValue {
+    /// A string.
+    Str(String),
+    /// An integer.
+    Int(i64),
+    /// A floating-point number.
+    Float(f64),
+    /// A boolean.
+    Bool(bool),
+}
+
+impl std::fmt::Display for OptionValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OptionValue::Str(s) => f.write_str(s),
+            OptionValue::Int(i) => write!(f, "{i}"),
+            OptionValue::Float(x) => write!(f, "{x}"),
+            OptionValue::Bool(b) => write!(f, "{b}"),
+        }
+    }
+}
 
 /// Options of one source or sink. Keys are matched case-insensitively, as Spark does.
 #[derive(Debug, Clone, Default)]

@@ -3,22 +3,15 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::SchemaRef;
-use tokio::sync::watch;
-use tokio::task::JoinSet;
-
-use crate::engine::StreamingQuery;
-use crate::engine::checker;
-use crate::engine::checkpoint::Checkpoint;
 use crate::engine::incremental::IncrementalPlan;
-use crate::engine::micro_batch::MicroBatchExecution;
-use crate::engine::query::QueryShared;
 use crate::engine::scan::{BatchSlot, slot_table};
+use crate::engine::{self, QueryParts, StreamingQuery, checker};
 use crate::error::{Error, Result};
 use crate::job::{JobPlan, QueryPlan, QueryText};
-use crate::sink::build_sink;
 use crate::sink::memory::MemoryTables;
+use crate::sink::{SinkConfig, build_sink};
 use crate::source::build_source;
+use datafusion::arrow::datatypes::SchemaRef;
 
 /// Starts streaming queries and holds what they share (memory tables).
 ///
@@ -93,7 +86,7 @@ impl Session {
 
     /// Builds the source of `plan` and a SQL session in which it is a table.
     pub(crate) fn open_source(&self, plan: &crate::job::SourcePlan) -> Result<OpenSource> {
-        let source = build_source(plan)?;
+        let source = build_source(&plan.format, &plan.options)?;
         let ctx = crate::sql::new_session()?;
         let slot = Arc::new(BatchSlot::default());
         let provider = slot_table(source.schema(), Arc::clone(&slot))?;
@@ -129,7 +122,7 @@ impl Session {
                 message: refusal.to_string(),
             },
         })?;
-        let mut plan = IncrementalPlan::try_new(&ctx, &logical, slot).await?;
+        let plan = IncrementalPlan::try_new(&ctx, &logical, slot).await?;
         crate::sink::check_output_mode(&query.sink.format, query.sink.output_mode)
             .map_err(analysis)?;
         if query.sink.checkpoint_location.is_none()
@@ -140,42 +133,27 @@ impl Session {
         let schema: SchemaRef = Arc::new(logical.schema().as_arrow().clone());
         let sink = match custom_sink {
             Some(sink) => sink,
-            None => build_sink(&query.sink, schema, &query.name, &self.memory)?,
+            None => build_sink(
+                SinkConfig {
+                    format: &query.sink.format,
+                    options: &query.sink.options,
+                    hooks: &query.sink.hooks,
+                },
+                schema,
+                &query.name,
+                &self.memory,
+            )?,
         };
-        let checkpoint = Checkpoint::open(query.sink.checkpoint_location.as_deref())?;
-        let recovery = checkpoint.recover()?;
-        let mut source = source;
-        attach_source(&checkpoint, source.as_mut(), &recovery)?;
-        plan.attach_state(&checkpoint, recovery.last_committed)?;
-        let id = checkpoint.query_id();
-        let shared = QueryShared::new();
-        let (stop_tx, stop_rx) = watch::channel(false);
-        let run_id = uuid::Uuid::new_v4();
-        let execution = MicroBatchExecution {
+        engine::start(QueryParts {
             name: query.name.clone(),
-            id: id.to_string(),
-            run_id: run_id.to_string(),
             source,
             plan,
             sink,
             output_mode: query.sink.output_mode,
             trigger: query.sink.trigger,
-            checkpoint,
-            recovery,
+            checkpoint_location: query.sink.checkpoint_location.clone(),
             conf: query.conf.clone(),
-            shared: Arc::clone(&shared),
-            stop: stop_rx,
-        };
-        let mut task = JoinSet::new();
-        task.spawn(execution.run());
-        Ok(StreamingQuery::new(
-            id,
-            run_id,
-            query.name.clone(),
-            shared,
-            stop_tx,
-            task,
-        ))
+        })
     }
 }
 
@@ -185,51 +163,4 @@ pub(crate) struct OpenSource {
     pub ctx: datafusion::prelude::SessionContext,
     pub slot: Arc<BatchSlot>,
     pub provider: Arc<dyn datafusion::catalog::TableProvider>,
-}
-
-/// Connects the source to its checkpoint directory: refuses a checkpoint written for another
-/// source (Spark forbids changing the source or its topics), restores the source's own log and
-/// hands it the last committed offset.
-fn attach_source(
-    checkpoint: &Checkpoint,
-    source: &mut dyn crate::source::MicroBatchSource,
-    recovery: &crate::engine::checkpoint::Recovery,
-) -> Result<()> {
-    let dir = checkpoint.source_dir(0)?;
-    let identity = source.identity();
-    let path = dir.join("_source");
-    match std::fs::read_to_string(&path) {
-        Ok(text) => {
-            let found: serde_json::Value =
-                serde_json::from_str(&text).map_err(|e| Error::Checkpoint {
-                    path: path.clone(),
-                    message: format!(
-                        "the source's identity is not JSON ({e}); the checkpoint is damaged: restore it or use a new checkpointLocation"
-                    ),
-                })?;
-            if found != identity {
-                return Err(Error::IncompatibleRestart {
-                    path: checkpoint.dir().to_path_buf(),
-                    message: format!(
-                        "its source was {found} and this job reads {identity}; Spark does not allow changing the source of a checkpointed query: use a new checkpointLocation"
-                    ),
-                });
-            }
-        }
-        Err(_) => crate::engine::checkpoint::write_atomically(
-            &path,
-            identity.to_string().as_bytes(),
-            checkpoint.durable(),
-        )?,
-    }
-    source.attach(&dir, checkpoint.durable())?;
-    let last_logged = recovery
-        .pending
-        .as_ref()
-        .map(|(_, end)| end)
-        .or(recovery.committed_end.as_ref());
-    if let Some(end) = last_logged {
-        source.resume_from(end)?;
-    }
-    Ok(())
 }

@@ -4,7 +4,7 @@
 //! server-sent events, its top tag equal to the job's, and a screenshot in target/. The test
 //! installs what it needs (scripts/browser-env.sh) and fails when it cannot.
 
-#![expect(clippy::unwrap_used, clippy::expect_used)]
+#![expect(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

@@ -2,7 +2,7 @@
 //! receiver (a Flask app reading the form with `ast.literal_eval`, run on a free port), a
 //! receiver that is down or slow, and the `command` hook.
 
-#![expect(clippy::unwrap_used)]
+#![expect(clippy::unwrap_used, clippy::panic)]
 
 mod common;
 

@@ -9,6 +9,10 @@
 //! order, so the text source takes them in that order. `KINDLING_UPDATE_GOLDEN=1 cargo test`
 //! rewrites the expected files from kindling's output (review the diff before committing),
 //! except those of `spark_*` cases, which are what Spark 4.3.0 printed.
+//!
+//! Every case that runs is run a second time with a checkpoint, the process killed (aborted
+//! as by `kill -9`) right after each batch's commit and restarted: the runs' outputs, one after
+//! the other, must equal the expected output, so recovery is proven for every job.
 
 #![expect(clippy::unwrap_used, clippy::panic)]
 
@@ -60,17 +64,53 @@ fn stage_input(case: &Path, golden: &Path) -> tempfile::TempDir {
     dir
 }
 
+fn submit(case: &Path, input: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kindling"));
+    command
+        .current_dir(case)
+        .args(["submit", "job.toml", "--conf"])
+        .arg(format!("source.options.path={}", input.display()))
+        .env("KINDLING_LOG", "error");
+    command
+}
+
+/// The case run with a checkpoint and killed after each batch's commit, restarted until a run
+/// ends by itself: everything the runs printed, in order.
+fn run_killed_after_each_batch(case: &Path, input: &Path) -> Result<String, String> {
+    let checkpoint = tempfile::tempdir().unwrap();
+    let mut printed = String::new();
+    // One run per batch, then the run that finds nothing left; more means no progress.
+    let files = std::fs::read_dir(input).unwrap().count();
+    for batch in 0..=files + 1 {
+        let output = submit(case, input)
+            .arg("--checkpoint-location")
+            .arg(checkpoint.path())
+            .env("KINDLING_CRASH_AT", format!("after-commit:{batch}"))
+            .output()
+            .unwrap();
+        printed.push_str(&String::from_utf8_lossy(&output.stdout));
+        if output.status.success() {
+            return Ok(printed);
+        }
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if !stderr.contains(&format!("KINDLING_CRASH_AT=after-commit:{batch}: aborting")) {
+            return Err(format!(
+                "run {batch} with a checkpoint failed: {:?}\n{stderr}",
+                output.status.code()
+            ));
+        }
+    }
+    Err(format!(
+        "still running batches after {} restarts",
+        files + 2
+    ))
+}
+
 fn run_case(case: &Path, golden: &Path, update: bool) -> Result<(), String> {
     let job = std::fs::read_to_string(case.join("job.toml")).unwrap();
     let (compare, want_code) = directive(&job);
     let input = stage_input(case, golden);
-    let output = Command::new(env!("CARGO_BIN_EXE_kindling"))
-        .current_dir(case)
-        .args(["submit", "job.toml", "--conf"])
-        .arg(format!("source.options.path={}", input.path().display()))
-        .env("KINDLING_LOG", "error")
-        .output()
-        .unwrap();
+    let output = submit(case, input.path()).output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     let code = output.status.code();
@@ -100,7 +140,16 @@ fn run_case(case: &Path, golden: &Path, update: bool) -> Result<(), String> {
         compare
     };
     compare_output(&expected, &actual, compare)
-        .map_err(|e| format!("{e}\n--- expected ---\n{expected}\n--- actual ---\n{actual}"))
+        .map_err(|e| format!("{e}\n--- expected ---\n{expected}\n--- actual ---\n{actual}"))?;
+    if want_code == Some(0) {
+        let restarted = run_killed_after_each_batch(case, input.path())?;
+        compare_output(&expected, &restarted, compare).map_err(|e| {
+            format!(
+                "killed after each batch and restarted: {e}\n--- expected ---\n{expected}\n--- actual ---\n{restarted}"
+            )
+        })?;
+    }
+    Ok(())
 }
 
 #[test]

@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use kindling::sink::console::escape_meta_characters;
-use kindling::sink::pretty::cell;
+use kindling::spark_text::cell;
 
 enum Record {
     Query { sql: String, expected: Vec<String> },

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::StreamingDataFrame;
 use crate::error::Result;
 use crate::job::SourcePlan;
-use crate::job::spec::OptionValue;
+use crate::options::OptionValue;
 use crate::options::Options;
 use crate::session::Session;
 

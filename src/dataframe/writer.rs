@@ -12,8 +12,8 @@ use futures::FutureExt;
 use super::StreamingDataFrame;
 use crate::engine::{OutputMode, StreamingQuery, Trigger};
 use crate::error::Result;
-use crate::job::spec::OptionValue;
 use crate::job::{QueryPlan, QueryText, SinkPlan};
+use crate::options::OptionValue;
 use crate::options::Options;
 use crate::sink::foreach_batch::{BatchFn, ForeachBatchSink};
 

@@ -15,7 +15,7 @@ use datafusion::common::{JoinType, NullEquality};
 use datafusion::datasource::source_as_provider;
 use datafusion::logical_expr::{Distinct, Expr, FetchType, Join, LogicalPlan, SkipType};
 
-use super::output_mode::OutputMode;
+use crate::output_mode::OutputMode;
 
 /// Why a streaming query does not run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,9 +48,6 @@ pub const LIMIT_IN_UPDATE: &str =
 pub const DISTINCT_AGGREGATION: &str = "Distinct aggregations are not supported on streaming DataFrames/Datasets. Consider using approx_count_distinct() instead.";
 /// Spark's message for `OFFSET` in a streaming query.
 pub const OFFSET_NOT_SUPPORTED: &str = "Offset is not supported on streaming DataFrames/Datasets";
-/// Spark's message for `TABLESAMPLE` of a stream.
-pub const SAMPLING_NOT_SUPPORTED: &str =
-    "Sampling is not supported on streaming DataFrames/Datasets";
 /// Spark's message for a query that reads no stream (`writeStream` of a batch DataFrame).
 pub const NO_STREAMING_SOURCE: &str = "[WRITE_STREAM_NOT_ALLOWED] `writeStream` can be called only on streaming Dataset/DataFrame. SQLSTATE: 42601";
 /// Spark's message for a subquery expression over a stream.

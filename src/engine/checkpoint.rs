@@ -1,10 +1,12 @@
-//! The checkpoint directory in Spark's layout (SPARK.md §1.7): `metadata` with the query id,
+//! The checkpoint directory in Spark's layout (Spark's `StreamExecution` and
+//! `HDFSMetadataLog`, "Recovering from Failures with Checkpointing" in the Structured Streaming
+//! programming guide): `metadata` with the query id,
 //! `offsets/<batchId>` written before a batch runs and `commits/<batchId>` after its sink,
 //! `sources/<i>/` and `state/<op>/` for the source and state logs, and [`Recovery`]: where a
 //! restarted query resumes. Every file is written crash-safely (temp file, fsync, rename,
 //! fsync of the directory); a torn last file is treated as never written.
 
-use std::io::Write;
+use crate::fs::write_atomically;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -286,29 +288,6 @@ impl Checkpoint {
             self.durable,
         )
     }
-}
-
-/// Writes `path` so that a crash leaves either the old file or the whole new one; with
-/// `durable`, the file and its directory entry are also on disk when this returns.
-pub fn write_atomically(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let context = |what: &str| format!("{what} checkpoint file '{}'", path.display());
-    let mut file = std::fs::File::create(&tmp).map_err(|e| Error::io(context("creating"), e))?;
-    file.write_all(bytes)
-        .and_then(|_| if durable { file.sync_all() } else { Ok(()) })
-        .map_err(|e| Error::io(context("writing"), e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(context("renaming"), e))?;
-    if durable {
-        std::fs::File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| Error::io(context("syncing the directory of"), e))?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,27 +1,31 @@
-//! Micro-batch execution: turns trigger ticks into committed batches.
+//! Micro-batch execution: [`start`] recovers a query from its checkpoint and turns trigger
+//! ticks into committed batches.
 //!
 //! Order per batch (as in Spark's `MicroBatchExecution`): latest offset → write
 //! `offsets/<id>` → read `(start, end]` and run the plan → [`Sink::add_batch`] → write
 //! `commits/<id>` → publish [`QueryProgress`]. A trigger that finds no new input runs no batch.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
+use tokio::task::JoinSet;
 use tracing::{debug, info, warn};
 
 use super::checkpoint::{Checkpoint, OffsetMetadata, Recovery};
 use super::incremental::IncrementalPlan;
-use super::output_mode::OutputMode;
 use super::progress::{
     QueryProgress, QueryStatus, SinkProgress, SourceProgress, StateOperatorProgress, rate,
 };
-use super::query::QueryShared;
-use super::trigger::Trigger;
+use super::query::{QueryShared, StreamingQuery};
 use crate::error::{Error, Result};
+use crate::fs::{MetadataLog, now_millis};
+use crate::output_mode::OutputMode;
 use crate::sink::Sink;
-use crate::source::{MicroBatchSource, ReadLimit, SourceOffset, now_millis};
+use crate::source::{MicroBatchSource, ReadLimit, SourceOffset};
+use crate::trigger::Trigger;
 
 /// How long an idle query with the default trigger waits before asking the source again
 /// (Spark's `spark.sql.streaming.pollingDelay`).
@@ -33,28 +37,131 @@ const MIN_BATCHES_TO_RETAIN: u64 = 100;
 /// Old log entries are deleted every this many batches.
 const PURGE_EVERY: u64 = 10;
 
-/// Everything one running query owns.
-pub(crate) struct MicroBatchExecution {
+/// What a query is made of, planned and opened by the session: [`start`] runs it.
+pub struct QueryParts {
+    /// The query's name.
     pub name: String,
-    pub id: String,
-    pub run_id: String,
+    /// Its input.
     pub source: Box<dyn MicroBatchSource>,
+    /// Its plan, already checked for the output mode.
     pub plan: IncrementalPlan,
+    /// Its output.
     pub sink: Box<dyn Sink>,
+    /// Which rows the sink receives.
     pub output_mode: OutputMode,
+    /// When batches run.
     pub trigger: Trigger,
-    pub checkpoint: Checkpoint,
-    /// Where the checkpoint says to resume.
-    pub recovery: Recovery,
+    /// The checkpoint directory; `None` for a temporary one.
+    pub checkpoint_location: Option<PathBuf>,
+    /// The `spark.*` settings logged with every batch's offsets.
     pub conf: BTreeMap<String, String>,
-    pub shared: Arc<QueryShared>,
-    pub stop: watch::Receiver<bool>,
+}
+
+/// Opens the query's checkpoint, recovers where it stopped (the source's log, the state as of
+/// the last commit) and starts its batches on a task of their own.
+pub fn start(parts: QueryParts) -> Result<StreamingQuery> {
+    let QueryParts {
+        name,
+        mut source,
+        mut plan,
+        sink,
+        output_mode,
+        trigger,
+        checkpoint_location,
+        conf,
+    } = parts;
+    let checkpoint = Checkpoint::open(checkpoint_location.as_deref())?;
+    let recovery = checkpoint.recover()?;
+    attach_source(&checkpoint, source.as_mut(), &recovery)?;
+    plan.attach_state(&checkpoint, recovery.last_committed)?;
+    let id = checkpoint.query_id();
+    let shared = QueryShared::new();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let run_id = uuid::Uuid::new_v4();
+    let execution = MicroBatchExecution {
+        name: name.clone(),
+        id: id.to_string(),
+        run_id: run_id.to_string(),
+        source,
+        plan,
+        sink,
+        output_mode,
+        trigger,
+        checkpoint,
+        recovery,
+        conf,
+        shared: Arc::clone(&shared),
+        stop: stop_rx,
+    };
+    let mut task = JoinSet::new();
+    task.spawn(execution.run());
+    Ok(StreamingQuery::new(id, run_id, name, shared, stop_tx, task))
+}
+
+/// Connects the source to its log in the checkpoint: refuses a checkpoint written for another
+/// source (Spark forbids changing the source or its topics), restores the source's own log and
+/// hands it the last logged offset.
+fn attach_source(
+    checkpoint: &Checkpoint,
+    source: &mut dyn MicroBatchSource,
+    recovery: &Recovery,
+) -> Result<()> {
+    let log = MetadataLog::open(checkpoint.source_dir(0)?, checkpoint.durable())?;
+    let identity = source.identity();
+    match log.file("_source")? {
+        Some(text) => {
+            let found: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| Error::Checkpoint {
+                    path: log.dir().join("_source"),
+                    message: format!(
+                        "the source's identity is not JSON ({e}); the checkpoint is damaged: restore it or use a new checkpointLocation"
+                    ),
+                })?;
+            if found != identity {
+                return Err(Error::IncompatibleRestart {
+                    path: checkpoint.dir().to_path_buf(),
+                    message: format!(
+                        "its source was {found} and this job reads {identity}; Spark does not allow changing the source of a checkpointed query: use a new checkpointLocation"
+                    ),
+                });
+            }
+        }
+        None => log.put_file("_source", identity.to_string().as_bytes())?,
+    }
+    source.attach(log)?;
+    let last_logged = recovery
+        .pending
+        .as_ref()
+        .map(|(_, end)| end)
+        .or(recovery.committed_end.as_ref());
+    if let Some(end) = last_logged {
+        source.resume_from(end)?;
+    }
+    Ok(())
+}
+
+/// Everything one running query owns.
+struct MicroBatchExecution {
+    name: String,
+    id: String,
+    run_id: String,
+    source: Box<dyn MicroBatchSource>,
+    plan: IncrementalPlan,
+    sink: Box<dyn Sink>,
+    output_mode: OutputMode,
+    trigger: Trigger,
+    checkpoint: Checkpoint,
+    /// Where the checkpoint says to resume.
+    recovery: Recovery,
+    conf: BTreeMap<String, String>,
+    shared: Arc<QueryShared>,
+    stop: watch::Receiver<bool>,
 }
 
 impl MicroBatchExecution {
     /// Runs batches until stopped, until a bounded trigger has consumed its input, or until a
     /// batch fails.
-    pub async fn run(mut self) -> Result<()> {
+    async fn run(mut self) -> Result<()> {
         let mut end = EndGuard(Some(Arc::clone(&self.shared)));
         let result = self.run_loop().await;
         let message = match &result {
@@ -206,7 +313,7 @@ impl MicroBatchExecution {
             };
             self.checkpoint.write_offsets(batch_id, &metadata, &[end])?;
         }
-        super::fault::crash_point("after-offsets", batch_id);
+        crate::fault::crash_point("after-offsets", batch_id);
         durations.insert("walCommit".to_string(), ms(t));
 
         let t = Instant::now();
@@ -225,11 +332,11 @@ impl MicroBatchExecution {
             .add_batch(batch_id, self.output_mode, &output.batches)
             .await?;
         durations.insert("addBatch".to_string(), ms(t));
-        super::fault::crash_point("before-commit", batch_id);
+        crate::fault::crash_point("before-commit", batch_id);
 
         let t = Instant::now();
         self.checkpoint.write_commit(batch_id, 0)?;
-        super::fault::crash_point("after-commit", batch_id);
+        crate::fault::crash_point("after-commit", batch_id);
         self.source.commit(end).await?;
         if batch_id.is_multiple_of(PURGE_EVERY) {
             let retain = self

@@ -12,9 +12,9 @@ use datafusion::arrow::ipc::reader::FileReader;
 use datafusion::arrow::ipc::writer::FileWriter;
 use datafusion::arrow::record_batch::RecordBatch;
 
-use super::checkpoint::write_atomically;
 use super::state::StateTable;
 use crate::error::{Error, Result};
+use crate::fs::write_atomically;
 
 /// How often (in batches) the whole state is written instead of only its changes.
 pub const SNAPSHOT_EVERY: u64 = 10;

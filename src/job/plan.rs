@@ -5,12 +5,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::spec::{HookSpec, JobSpec};
-use crate::engine::{OutputMode, Trigger};
 use crate::error::{Error, Result};
 use crate::options::Options;
+use crate::output_mode::OutputMode;
 use crate::sink::SINK_FORMATS;
+pub use crate::sink::foreach_batch::{HookPlan, HttpBody, OnError};
 use crate::source::SOURCE_FORMATS;
 use crate::sql::steps::Step;
+use crate::trigger::Trigger;
 
 /// A validated job: one query per sink over the same source and SQL.
 #[derive(Debug, Clone)]
@@ -73,51 +75,6 @@ pub struct SinkPlan {
     pub options: Options,
     /// `foreach_batch`: the functions called with each batch, in order.
     pub hooks: Vec<HookPlan>,
-}
-
-/// A validated `[[sink.hooks]]` entry: one foreachBatch function.
-#[derive(Debug, Clone, PartialEq)]
-pub enum HookPlan {
-    /// POST the batch's first `top` rows to `url`.
-    Http {
-        /// The receiver, `http://host:port/path`.
-        url: String,
-        /// Rows sent.
-        top: usize,
-        /// The body's shape.
-        body: HttpBody,
-        /// What a receiver that stays down does to the query.
-        on_error: OnError,
-        /// One request's time limit.
-        timeout: std::time::Duration,
-        /// Attempts after the first.
-        retries: u32,
-    },
-    /// Run a program with the rows as JSON lines on stdin.
-    Command {
-        /// The program and its arguments.
-        argv: Vec<String>,
-        /// What a failing run does to the query.
-        on_error: OnError,
-    },
-}
-
-/// The body an `http` hook sends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HttpBody {
-    /// The tutorial's form fields: per column, `str()` of a Python list of `str()` values.
-    Form,
-    /// `{"batchId": n, "rows": [{...}, ...]}`.
-    Json,
-}
-
-/// What a failing hook does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OnError {
-    /// Fail the batch, and so the query.
-    Fail,
-    /// Log it and go on.
-    Log,
 }
 
 impl HookPlan {

@@ -51,7 +51,7 @@ impl View {
                 options.iter().cloned(),
             ),
         };
-        let schema = build_source(&plan)?.schema();
+        let schema = build_source(&plan.format, &plan.options)?.schema();
         Ok(View { plan, schema })
     }
 
@@ -157,11 +157,14 @@ async fn read_now(plan: &SourcePlan) -> Result<Vec<RecordBatch>> {
         options: Options::from_pairs(plan.options.owner().to_string(), options),
         ..plan.clone()
     };
-    let mut source = build_source(&plan)?;
+    let mut source = build_source(&plan.format, &plan.options)?;
     // Sources that keep a log (the text source's file list) get a scratch directory.
     let scratch =
         tempfile::tempdir().map_err(|e| Error::io("creating a temporary directory", e))?;
-    source.attach(scratch.path(), false)?;
+    source.attach(crate::fs::MetadataLog::open(
+        scratch.path().to_path_buf(),
+        false,
+    )?)?;
     source.prepare_available_now().await?;
     match source.latest_offset(None, ReadLimit::All).await? {
         Some(end) => source.read_batch(None, &end).await,

@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::engine::{OutputMode, Trigger};
+use crate::output_mode::OutputMode;
+use crate::trigger::Trigger;
 
 /// The shell's own setting names (any `spark.*` key is accepted as well).
 pub const KEYS: &[&str] = &["outputMode", "trigger", "numRows", "truncate"];

@@ -9,8 +9,8 @@ use tokio::io::AsyncWriteExt;
 use tracing::warn;
 
 use super::foreach_batch::BatchHook;
+use super::foreach_batch::OnError;
 use crate::error::{Error, Result};
-use crate::job::OnError;
 
 /// Runs a program per batch.
 pub struct CommandHook {

@@ -1,5 +1,6 @@
 //! The `console` sink: prints each batch exactly as Spark 4's console sink does (the 43-dash
-//! `Batch: N` header, then `Dataset.show(numRows, truncate)`), see SPARK.md §1.6.
+//! `Batch: N` header, then `Dataset.show(numRows, truncate)`), as Spark's
+//! `ConsoleWrite` (sql/core/.../streaming/sources/ConsoleWriter.scala) prints it.
 
 use std::io::Write;
 
@@ -7,10 +8,11 @@ use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 
-use super::{Sink, pretty};
-use crate::engine::output_mode::OutputMode;
+use super::Sink;
 use crate::error::{Error, Result};
 use crate::options::Options;
+use crate::output_mode::OutputMode;
+use crate::spark_text as pretty;
 
 /// Prints batches to stdout.
 #[derive(Debug)]

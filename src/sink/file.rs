@@ -12,10 +12,10 @@ use datafusion::arrow::record_batch::RecordBatch;
 use serde_json::json;
 
 use super::Sink;
-use crate::engine::checkpoint::write_atomically;
-use crate::engine::output_mode::OutputMode;
 use crate::error::{Error, Result};
+use crate::fs::write_atomically;
 use crate::options::Options;
+use crate::output_mode::OutputMode;
 
 /// The file formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -173,12 +173,12 @@ impl Sink for FileSink {
             let path = self.dir.join(&name);
             let bytes = self.encode(batches)?;
             write_atomically(&path, &bytes, self.durable)?;
-            crate::engine::fault::crash_point("mid-sink", batch_id);
+            crate::fault::crash_point("mid-sink", batch_id);
             entries.push(json!({
                 "path": format!("file://{}", path.display()),
                 "size": bytes.len(),
                 "isDir": false,
-                "modificationTime": crate::source::now_millis(),
+                "modificationTime": crate::fs::now_millis(),
                 "blockReplication": 1,
                 "blockSize": 33554432,
                 "action": "add",

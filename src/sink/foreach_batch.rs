@@ -15,9 +15,53 @@ use datafusion::prelude::SessionContext;
 use futures::future::BoxFuture;
 
 use super::Sink;
-use crate::engine::output_mode::OutputMode;
 use crate::error::Result;
-use crate::job::HookPlan;
+use crate::output_mode::OutputMode;
+
+/// A validated `[[sink.hooks]]` entry: one foreachBatch function.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HookPlan {
+    /// POST the batch's first `top` rows to `url`.
+    Http {
+        /// The receiver, `http://host:port/path`.
+        url: String,
+        /// Rows sent.
+        top: usize,
+        /// The body's shape.
+        body: HttpBody,
+        /// What a receiver that stays down does to the query.
+        on_error: OnError,
+        /// One request's time limit.
+        timeout: std::time::Duration,
+        /// Attempts after the first.
+        retries: u32,
+    },
+    /// Run a program with the rows as JSON lines on stdin.
+    Command {
+        /// The program and its arguments.
+        argv: Vec<String>,
+        /// What a failing run does to the query.
+        on_error: OnError,
+    },
+}
+
+/// The body an `http` hook sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpBody {
+    /// The tutorial's form fields: per column, `str()` of a Python list of `str()` values.
+    Form,
+    /// `{"batchId": n, "rows": [{...}, ...]}`.
+    Json,
+}
+
+/// What a failing hook does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnError {
+    /// Fail the batch, and so the query.
+    Fail,
+    /// Log it and go on.
+    Log,
+}
 
 /// A foreachBatch function: `(batch_df, batch_id)`.
 pub type BatchFn = Arc<dyn Fn(DataFrame, u64) -> BoxFuture<'static, Result<()>> + Send + Sync>;

@@ -16,8 +16,8 @@ use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use tracing::warn;
 
 use super::foreach_batch::BatchHook;
+use super::foreach_batch::{HookPlan, HttpBody, OnError};
 use crate::error::{Error, Result};
-use crate::job::{HookPlan, HttpBody, OnError};
 
 /// The first retry waits this long; each next one twice as long.
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);

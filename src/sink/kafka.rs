@@ -20,10 +20,10 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 
 use super::Sink;
-use crate::engine::output_mode::OutputMode;
 use crate::error::{Error, Result};
 use crate::kafka::{Role, client_config, kafka_error};
 use crate::options::Options;
+use crate::output_mode::OutputMode;
 
 /// The `kafka` sink.
 pub struct KafkaSink {

@@ -9,9 +9,9 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 
 use super::Sink;
-use crate::engine::output_mode::OutputMode;
 use crate::error::Result;
 use crate::options::Options;
+use crate::output_mode::OutputMode;
 
 /// One memory table: its schema and rows.
 #[derive(Debug, Clone)]

@@ -8,15 +8,27 @@ pub mod foreach_batch;
 pub mod http;
 pub mod kafka;
 pub mod memory;
-pub mod pretty;
 
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 
-use crate::engine::output_mode::OutputMode;
 use crate::error::{Error, Result};
-use crate::job::SinkPlan;
+use crate::options::Options;
+use crate::output_mode::OutputMode;
+use foreach_batch::HookPlan;
+
+/// What [`build_sink`] needs of a `[sink]`: its format, options and (for `foreach_batch`)
+/// hooks.
+#[derive(Debug, Clone, Copy)]
+pub struct SinkConfig<'a> {
+    /// The sink format, e.g. `console`.
+    pub format: &'a str,
+    /// Its options.
+    pub options: &'a Options,
+    /// `foreach_batch`'s functions, in order.
+    pub hooks: &'a [HookPlan],
+}
 use memory::MemoryTables;
 
 /// An output (Spark's `Sink`). `add_batch` must be idempotent per `batch_id`: after a crash
@@ -61,38 +73,38 @@ pub fn check_output_mode(format: &str, mode: OutputMode) -> std::result::Result<
     Ok(())
 }
 
-/// Whether a sink of `format` may run on a temporary checkpoint (only console and memory,
-/// as in Spark).
+/// Whether a sink of `format` may run without a `checkpointLocation`, on a temporary
+/// checkpoint deleted at the end: console, memory and foreach_batch.
 pub fn allows_temporary_checkpoint(format: &str) -> bool {
     matches!(format, "console" | "memory" | "foreach_batch")
 }
 
 /// Builds the sink of `plan` for results of `schema`; `query_name` names memory tables.
 pub fn build_sink(
-    plan: &SinkPlan,
+    plan: SinkConfig<'_>,
     schema: SchemaRef,
     query_name: &str,
     memory: &MemoryTables,
 ) -> Result<Box<dyn Sink>> {
-    match plan.format.as_str() {
+    match plan.format {
         "console" => Ok(Box::new(console::ConsoleSink::try_new(
-            &plan.options,
+            plan.options,
             schema,
         )?)),
         "memory" => Ok(Box::new(memory::MemorySink::try_new(
-            &plan.options,
+            plan.options,
             schema,
             query_name,
             memory.clone(),
         )?)),
-        "kafka" => Ok(Box::new(kafka::KafkaSink::try_new(&plan.options, &schema)?)),
+        "kafka" => Ok(Box::new(kafka::KafkaSink::try_new(plan.options, &schema)?)),
         "foreach_batch" => Ok(Box::new(foreach_batch::ForeachBatchSink::from_plans(
-            &plan.hooks,
+            plan.hooks,
         )?)),
         other => match file::FileFormat::parse(other) {
             Some(format) => Ok(Box::new(file::FileSink::try_new(
                 format,
-                &plan.options,
+                plan.options,
                 &schema,
             )?)),
             None => Err(Error::InvalidOption {

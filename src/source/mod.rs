@@ -13,7 +13,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::job::SourcePlan;
+use crate::options::Options;
 
 /// A source's position, as the JSON Spark writes to `offsets/<batchId>`; each source defines
 /// its own shape. A batch reads the records in `(start, end]`.
@@ -68,10 +68,10 @@ pub trait MicroBatchSource: Send + Sync {
     /// decide which records exist, e.g. a directory or topics), as JSON.
     fn identity(&self) -> serde_json::Value;
 
-    /// Gives the source its checkpoint directory (`sources/<i>`), before the first batch: a
-    /// source that keeps its own log (the text source's file list) writes it there and, on a
-    /// restart, reads it back so that logged offsets mean the same records.
-    fn attach(&mut self, _dir: &std::path::Path, _durable: bool) -> Result<()> {
+    /// Gives the source its log in the checkpoint (`sources/<i>`), before the first batch: a
+    /// source that keeps one (the text source's file list) writes it there and, on a restart,
+    /// reads it back so that logged offsets mean the same records.
+    fn attach(&mut self, _log: crate::fs::MetadataLog) -> Result<()> {
         Ok(())
     }
 
@@ -91,12 +91,12 @@ pub trait MicroBatchSource: Send + Sync {
 pub const SOURCE_FORMATS: &[&str] = &["text", "tweets", "rate", "kafka"];
 
 /// Builds the source a `[source]` table describes.
-pub fn build_source(plan: &SourcePlan) -> Result<Box<dyn MicroBatchSource>> {
-    match plan.format.as_str() {
-        "text" => Ok(Box::new(text::TextFileSource::try_new(&plan.options)?)),
-        "tweets" => Ok(Box::new(tweets::TweetsSource::try_new(&plan.options)?)),
-        "rate" => Ok(Box::new(rate::RateSource::try_new(&plan.options)?)),
-        "kafka" => Ok(Box::new(kafka::KafkaSource::try_new(&plan.options)?)),
+pub fn build_source(format: &str, options: &Options) -> Result<Box<dyn MicroBatchSource>> {
+    match format {
+        "text" => Ok(Box::new(text::TextFileSource::try_new(options)?)),
+        "tweets" => Ok(Box::new(tweets::TweetsSource::try_new(options)?)),
+        "rate" => Ok(Box::new(rate::RateSource::try_new(options)?)),
+        "kafka" => Ok(Box::new(kafka::KafkaSource::try_new(options)?)),
         other => Err(Error::InvalidOption {
             owner: "source".to_string(),
             key: "format".to_string(),
@@ -126,12 +126,4 @@ pub(crate) fn offset_field(offset: Option<&SourceOffset>, key: &str) -> Result<u
 /// kept in every offset so a replay or a restart gives rows the same timestamps.
 pub(crate) fn offset_start_ms(offset: &SourceOffset) -> Option<i64> {
     offset.0.get("startMs").and_then(|v| v.as_i64())
-}
-
-/// Milliseconds since the Unix epoch, now.
-pub(crate) fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

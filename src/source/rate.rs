@@ -10,8 +10,9 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit}
 use datafusion::arrow::record_batch::RecordBatch;
 use serde_json::json;
 
-use super::{MicroBatchSource, ReadLimit, SourceOffset, now_millis, offset_field, offset_start_ms};
+use super::{MicroBatchSource, ReadLimit, SourceOffset, offset_field, offset_start_ms};
 use crate::error::Result;
+use crate::fs::now_millis;
 use crate::options::Options;
 
 /// Spark's rate source.

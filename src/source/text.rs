@@ -18,6 +18,7 @@ use serde_json::json;
 
 use super::{MicroBatchSource, ReadLimit, SourceOffset, offset_field};
 use crate::error::{Error, Result};
+use crate::fs::MetadataLog;
 use crate::options::Options;
 
 /// Lines of the text files in a directory.
@@ -32,8 +33,8 @@ pub struct TextFileSource {
     seen: HashSet<PathBuf>,
     /// With `availableNow`: the number of files present at start.
     available_now_end: Option<u64>,
-    /// The checkpoint's `sources/<i>` directory and whether to fsync, once attached.
-    log: Option<(PathBuf, bool)>,
+    /// The checkpoint's `sources/<i>` log, once attached.
+    log: Option<MetadataLog>,
     /// How many admitted files the log holds.
     logged: usize,
 }
@@ -129,7 +130,7 @@ impl TextFileSource {
     /// Logs the files admitted up to `end` (the offset about to be written), as
     /// `sources/<i>/<end>`: one path per line.
     fn log_admitted(&mut self, end: usize) -> Result<()> {
-        let Some((dir, durable)) = &self.log else {
+        let Some(log) = &self.log else {
             return Ok(());
         };
         if end <= self.logged {
@@ -137,14 +138,10 @@ impl TextFileSource {
         }
         let mut text = String::new();
         for path in &self.files[self.logged..end] {
-            text.push_str(&serde_json::to_string(&path.to_string_lossy()).unwrap_or_default());
+            text.push_str(&serde_json::json!(path.to_string_lossy()).to_string());
             text.push('\n');
         }
-        crate::engine::checkpoint::write_atomically(
-            &dir.join(end.to_string()),
-            text.as_bytes(),
-            *durable,
-        )?;
+        log.add(end as u64, text.as_bytes())?;
         self.logged = end;
         Ok(())
     }
@@ -199,19 +196,14 @@ impl MicroBatchSource for TextFileSource {
         json!({ "format": "text", "path": self.dir.to_string_lossy() })
     }
 
-    fn attach(&mut self, dir: &Path, durable: bool) -> Result<()> {
-        let mut entries: Vec<(u64, PathBuf)> = std::fs::read_dir(dir)
-            .map_err(|e| Error::io(format!("reading source log '{}'", dir.display()), e))?
-            .filter_map(|e| e.ok())
-            .filter_map(|e| {
-                let n = e.file_name().to_str()?.parse::<u64>().ok()?;
-                Some((n, e.path()))
-            })
-            .collect();
-        entries.sort();
-        for (n, path) in entries {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| Error::io(format!("reading source log '{}'", path.display()), e))?;
+    fn attach(&mut self, log: MetadataLog) -> Result<()> {
+        for n in log.ids()? {
+            let path = log.path(n);
+            let text = log.get(n)?.ok_or_else(|| Error::Checkpoint {
+                path: path.clone(),
+                message: "disappeared while it was read; is another query using this checkpoint?"
+                    .to_string(),
+            })?;
             for line in text.lines() {
                 let file: String = serde_json::from_str(line).map_err(|e| Error::Checkpoint {
                     path: path.clone(),
@@ -232,7 +224,7 @@ impl MicroBatchSource for TextFileSource {
             }
         }
         self.logged = self.files.len();
-        self.log = Some((dir.to_path_buf(), durable));
+        self.log = Some(log);
         Ok(())
     }
 

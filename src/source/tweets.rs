@@ -17,8 +17,9 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 use serde_json::json;
 
-use super::{MicroBatchSource, ReadLimit, SourceOffset, now_millis, offset_field, offset_start_ms};
+use super::{MicroBatchSource, ReadLimit, SourceOffset, offset_field, offset_start_ms};
 use crate::error::Result;
+use crate::fs::now_millis;
 use crate::options::Options;
 
 /// Generates tweet texts: tweet `i` for a seed is always the same.

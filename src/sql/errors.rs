@@ -117,7 +117,7 @@ fn cast_overflow(msg: &str) -> Option<String> {
         Err(_) => {
             let x: f64 = value.parse().ok()?;
             let mut text = String::new();
-            crate::sink::pretty::java_double(x, &mut text);
+            crate::spark_text::java_double(x, &mut text);
             if x.is_finite() {
                 text.push('D');
             }

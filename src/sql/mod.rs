@@ -25,6 +25,10 @@ use datafusion::sql::parser::{DFParser, Statement as DFStatement};
 
 use crate::error::{Error, Result};
 
+/// Spark's message for `TABLESAMPLE` of a stream.
+pub const SAMPLING_NOT_SUPPORTED: &str =
+    "Sampling is not supported on streaming DataFrames/Datasets";
+
 /// A DataFusion session with Spark's defaults: one partition per plan (micro-batches are
 /// small and the engine owns parallelism), Spark's NULL ordering (ASC NULLS FIRST, DESC NULLS
 /// LAST) and Spark's functions. Dynamic filters are off because plans are re-executed batch
@@ -167,7 +171,7 @@ async fn refuse_sampling(
         None => false,
     };
     Err(if streaming {
-        crate::engine::checker::SAMPLING_NOT_SUPPORTED.to_string()
+        SAMPLING_NOT_SUPPORTED.to_string()
     } else {
         "TABLESAMPLE is not supported by kindling; filter the rows instead (e.g. WHERE rand() < 0.1)"
             .to_string()

@@ -48,7 +48,7 @@ fn lambda(l: &LambdaFunction) -> String {
 /// A double as Java prints it.
 fn java_double(x: f64) -> String {
     let mut text = String::new();
-    crate::sink::pretty::java_double(x, &mut text);
+    crate::spark_text::java_double(x, &mut text);
     text
 }
 

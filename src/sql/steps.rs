@@ -5,8 +5,61 @@
 
 use datafusion::prelude::SessionContext;
 
+use serde::Deserialize;
+
 use crate::error::{Error, Result};
-use crate::job::spec::StepSpec;
+
+/// One `[[query.steps]]` table: one PySpark DataFrame call, its arguments Spark SQL
+/// expression strings. Exactly one of the fields is set (`groupBy` goes with `agg` or `count`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepSpec {
+    /// `select(...)` of expression strings.
+    pub select: Option<Vec<String>>,
+    /// `selectExpr(...)`: the same as `select` here, since every argument is an expression.
+    #[serde(rename = "selectExpr")]
+    pub select_expr: Option<Vec<String>>,
+    /// `filter(condition)`.
+    pub filter: Option<String>,
+    /// `where(condition)`, an alias of `filter`.
+    #[serde(rename = "where")]
+    pub where_: Option<String>,
+    /// `withColumn(name, expr)`.
+    #[serde(rename = "withColumn")]
+    pub with_column: Option<WithColumnSpec>,
+    /// `withColumnRenamed(existing, new)`.
+    #[serde(rename = "withColumnRenamed")]
+    pub with_column_renamed: Option<Vec<String>>,
+    /// `drop(*cols)`.
+    pub drop: Option<Vec<String>>,
+    /// `groupBy(*cols)`, followed in the same step by `agg` or `count`.
+    #[serde(rename = "groupBy")]
+    pub group_by: Option<Vec<String>>,
+    /// `.agg(*exprs)` after `groupBy`.
+    pub agg: Option<Vec<String>>,
+    /// `.count()` after `groupBy`: a column `count`.
+    pub count: Option<bool>,
+    /// `orderBy(*exprs)`.
+    #[serde(rename = "orderBy")]
+    pub order_by: Option<Vec<String>>,
+    /// `sort(*exprs)`, an alias of `orderBy`.
+    pub sort: Option<Vec<String>>,
+    /// `limit(n)`.
+    pub limit: Option<u64>,
+    /// `dropDuplicates()`: `true` (all columns) or a list of column names (a subset).
+    #[serde(rename = "dropDuplicates")]
+    pub drop_duplicates: Option<toml::Value>,
+}
+
+/// `withColumn = {name = "...", expr = "..."}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WithColumnSpec {
+    /// The column to add or replace.
+    pub name: String,
+    /// Its Spark SQL expression.
+    pub expr: String,
+}
 
 /// A validated step.
 #[derive(Debug, Clone, PartialEq)]

@@ -7,86 +7,31 @@
 //! appear later start at earliest; the first batch's start is kept in `sources/0/0` as Spark
 //! keeps it, so a restart before the first commit starts at the same place.
 
+mod discovery;
 pub mod offsets;
+mod options;
 mod reader;
+mod schema;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use datafusion::arrow::array::{
-    ArrayRef, BinaryBuilder, Int32Builder, Int64Builder, ListBuilder, StringBuilder, StructBuilder,
-    TimestampMicrosecondBuilder,
-};
-use datafusion::arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use rdkafka::ClientConfig;
-use rdkafka::consumer::Consumer;
-use serde_json::json;
 use tracing::warn;
 
 use self::offsets::{EARLIEST, KafkaOffsets, LATEST, StartingOffsets, TopicPartition};
-use self::reader::{DataLoss, Record, TopicReader};
+use self::options::Settings;
+use self::reader::{DataLoss, TopicReader};
+use self::schema::RowsBuilder;
+pub use self::schema::kafka_schema;
 use super::{MicroBatchSource, ReadLimit, SourceOffset};
 use crate::error::{Error, Result};
-use crate::kafka::{ADMIN_TIMEOUT, KafkaConsumer, Role, client_config, consumer, kafka_error};
+use crate::kafka::KafkaConsumer;
 use crate::options::Options;
-
-/// The Kafka source's schema in Spark's column order: key, value, topic, partition, offset,
-/// timestamp, timestampType, and `headers` with `includeHeaders`.
-pub fn kafka_schema(include_headers: bool) -> SchemaRef {
-    let mut fields = vec![
-        Field::new("key", DataType::Binary, true),
-        Field::new("value", DataType::Binary, true),
-        Field::new("topic", DataType::Utf8, false),
-        Field::new("partition", DataType::Int32, false),
-        Field::new("offset", DataType::Int64, false),
-        Field::new(
-            "timestamp",
-            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-            false,
-        ),
-        Field::new("timestampType", DataType::Int32, false),
-    ];
-    if include_headers {
-        fields.push(Field::new(
-            "headers",
-            DataType::List(Arc::new(Field::new_list_field(
-                DataType::Struct(header_fields()),
-                true,
-            ))),
-            true,
-        ));
-    }
-    Arc::new(Schema::new(fields))
-}
-
-fn header_fields() -> Fields {
-    Fields::from(vec![
-        Field::new("key", DataType::Utf8, true),
-        Field::new("value", DataType::Binary, true),
-    ])
-}
-
-/// The options this source reads (Spark's names).
-const OPTIONS: &[&str] = &[
-    "subscribe",
-    "subscribePattern",
-    "assign",
-    "startingOffsets",
-    "maxOffsetsPerTrigger",
-    "minOffsetsPerTrigger",
-    "maxTriggerDelay",
-    "failOnDataLoss",
-    "includeHeaders",
-    "kafkaConsumer.pollTimeoutMs",
-    "groupIdPrefix",
-    "fetchOffset.numRetries",
-    "fetchOffset.retryIntervalMs",
-    "minPartitions",
-];
 
 /// How long a trigger waits for the partitions to report that they are caught up before it
 /// settles for what has arrived.
@@ -94,30 +39,6 @@ const CATCH_UP_WAIT: Duration = Duration::from_secs(1);
 
 /// How often topic metadata is fetched again to find new topics and partitions.
 const DISCOVERY_EVERY: Duration = Duration::from_millis(500);
-
-/// Which topics the source reads (exactly one of Spark's three options).
-#[derive(Debug, Clone)]
-enum Strategy {
-    Subscribe(Vec<String>),
-    Pattern(String, regex::Regex),
-    Assign(Vec<TopicPartition>),
-}
-
-/// The validated options.
-#[derive(Debug, Clone)]
-struct Settings {
-    strategy: Strategy,
-    starting: StartingOffsets,
-    max_offsets: Option<u64>,
-    min_offsets: Option<u64>,
-    max_trigger_delay: Duration,
-    fail_on_data_loss: bool,
-    include_headers: bool,
-    poll_timeout: Duration,
-    /// Commit each committed batch's end to the consumer group (for lag monitoring).
-    commit_to_group: bool,
-    bootstrap: String,
-}
 
 /// The `kafka` source.
 pub struct KafkaSource {
@@ -137,8 +58,8 @@ struct Inner {
     initial: Option<KafkaOffsets>,
     /// Where partitions found after the start began (earliest at discovery).
     discovered_at: BTreeMap<TopicPartition, i64>,
-    /// `sources/0` and whether writes are fsynced.
-    log: Option<(PathBuf, bool)>,
+    /// The checkpoint's `sources/0` log, once attached.
+    log: Option<crate::fs::MetadataLog>,
     available_now: Option<KafkaOffsets>,
     /// On a restart, the end of the last logged batch.
     resume: Option<KafkaOffsets>,
@@ -152,128 +73,8 @@ impl KafkaSource {
     /// Validates the options (with Spark's messages) and builds the source; nothing connects
     /// until the first trigger.
     pub fn try_new(options: &Options) -> Result<Self> {
-        let mut known: Vec<&str> = OPTIONS.to_vec();
-        let kafka_keys: Vec<String> = options
-            .iter()
-            .map(|(k, _)| k.to_string())
-            .filter(|k| k.to_ascii_lowercase().starts_with("kafka."))
-            .collect();
-        known.extend(kafka_keys.iter().map(String::as_str));
-        for key in [
-            "endingOffsets",
-            "endingTimestamp",
-            "endingOffsetsByTimestamp",
-        ] {
-            if options.get(key).is_some() {
-                let what = if key == "endingOffsets" {
-                    "ending offset"
-                } else {
-                    "ending timestamp"
-                };
-                return Err(options.invalid(key, format!("{what} not valid in streaming queries")));
-            }
-        }
-        for key in [
-            "startingTimestamp",
-            "startingOffsetsByTimestamp",
-            "startingOffsetsByTimestampStrategy",
-        ] {
-            if options.get(key).is_some() {
-                return Err(options.invalid(
-                    key,
-                    "starting from a timestamp is not supported by kindling; use startingOffsets (earliest, latest or per-partition offsets)",
-                ));
-            }
-        }
-        let strategy = strategy(options)?;
-        let mut config = client_config(options, Role::Source)?;
-        let bootstrap = options
-            .get("kafka.bootstrap.servers")
-            .unwrap_or_default()
-            .to_string();
-        let starting = match options.get("startingOffsets") {
-            None => StartingOffsets::Latest,
-            Some(text) => {
-                StartingOffsets::parse(text).map_err(|m| options.invalid("startingOffsets", m))?
-            }
-        };
-        let max_offsets = options.positive_u64("maxOffsetsPerTrigger", None)?;
-        let min_offsets = options.positive_u64("minOffsetsPerTrigger", None)?;
-        if let (Some(min), Some(max)) = (min_offsets, max_offsets)
-            && min > max
-        {
-            return Err(options.invalid(
-                "minOffsetsPerTrigger",
-                format!(
-                    "The value of minOffsetPerTrigger({min}) is higher than the maxOffsetsPerTrigger({max})."
-                ),
-            ));
-        }
-        let max_trigger_delay = match options.get("maxTriggerDelay") {
-            None => Duration::from_secs(15 * 60),
-            Some(text) => parse_time_string(text).ok_or_else(|| {
-                options.invalid(
-                    "maxTriggerDelay",
-                    "expected a duration such as '15m', '30s' or '500ms'",
-                )
-            })?,
-        };
-        let group_id = options.get("kafka.group.id").map(str::to_string);
-        let prefix = options.get("groupIdPrefix").map(str::to_string);
-        if group_id.is_some() && prefix.is_some() {
-            warn!("Option groupIdPrefix will be ignored as option kafka.group.id has been set.");
-        }
-        let commit_to_group = group_id.is_some() || prefix.is_some();
-        let group = group_id.unwrap_or_else(|| {
-            format!(
-                "{}-{}",
-                prefix.as_deref().unwrap_or("spark-kafka-source"),
-                uuid::Uuid::new_v4()
-            )
-        });
-        config
-            .set("group.id", &group)
-            .set("enable.auto.commit", "false")
-            .set("enable.auto.offset.store", "false")
-            .set("enable.partition.eof", "true")
-            // A position past the end (a recreated topic) resets to the start, where the
-            // reader sees the offsets go back and reports the data loss.
-            .set("auto.offset.reset", "smallest");
-        if options.get("kafka.fetch.wait.max.ms").is_none() {
-            config.set("fetch.wait.max.ms", "100");
-        }
-        let settings = Settings {
-            strategy,
-            starting,
-            max_offsets,
-            min_offsets,
-            max_trigger_delay,
-            fail_on_data_loss: options.bool_or("failOnDataLoss", true)?,
-            include_headers: options.bool_or("includeHeaders", false)?,
-            poll_timeout: Duration::from_millis(
-                options.u64_or("kafkaConsumer.pollTimeoutMs", 120_000)?,
-            ),
-            commit_to_group,
-            bootstrap,
-        };
-        options.warn_unknown(&known);
-        let (description, identity) = match &settings.strategy {
-            Strategy::Subscribe(topics) => (
-                format!("KafkaV2[Subscribe[{}]]", topics.join(",")),
-                json!({"format": "kafka", "subscribe": topics}),
-            ),
-            Strategy::Pattern(text, _) => (
-                format!("KafkaV2[SubscribePattern[{text}]]"),
-                json!({"format": "kafka", "subscribePattern": text}),
-            ),
-            Strategy::Assign(tps) => {
-                let names: Vec<String> = tps.iter().map(|(t, p)| format!("{t}-{p}")).collect();
-                (
-                    format!("KafkaV2[Assign[{}]]", names.join(", ")),
-                    json!({"format": "kafka", "assign": names}),
-                )
-            }
-        };
+        let (settings, config) = Settings::parse(options)?;
+        let (description, identity) = settings.strategy.describe();
         let schema = kafka_schema(settings.include_headers);
         Ok(KafkaSource {
             description,
@@ -312,72 +113,6 @@ impl KafkaSource {
     }
 }
 
-fn strategy(options: &Options) -> Result<Strategy> {
-    let given: Vec<&str> = ["subscribe", "subscribePattern", "assign"]
-        .into_iter()
-        .filter(|k| options.get(k).is_some())
-        .collect();
-    let keys = "subscribe, subscribepattern, assign";
-    match given.as_slice() {
-        [] => Err(options.invalid(
-            "subscribe",
-            format!("One of the following options must be specified for Kafka source: {keys}. See the docs for more details."),
-        )),
-        [key] => {
-            let value = options.get(key).unwrap_or_default();
-            match *key {
-                "subscribe" => {
-                    let topics: Vec<String> = value
-                        .split(',')
-                        .map(str::trim)
-                        .filter(|t| !t.is_empty())
-                        .map(str::to_string)
-                        .collect();
-                    if topics.is_empty() {
-                        return Err(options.invalid(key, format!("No topics to subscribe to as specified value for option 'subscribe' is '{value}'")));
-                    }
-                    Ok(Strategy::Subscribe(topics))
-                }
-                "subscribePattern" => {
-                    let pattern = value.trim();
-                    if pattern.is_empty() {
-                        return Err(options.invalid(key, format!("Pattern to subscribe is empty as specified value for option 'subscribePattern' is '{value}'")));
-                    }
-                    // Java's Matcher.matches(): the whole topic name must match.
-                    let regex = regex::Regex::new(&format!("^(?:{pattern})$"))
-                        .map_err(|e| options.invalid(key, format!("not a valid regular expression: {e}")))?;
-                    Ok(Strategy::Pattern(pattern.to_string(), regex))
-                }
-                _ => Ok(Strategy::Assign(
-                    offsets::parse_assign(value).map_err(|m| options.invalid(key, m))?,
-                )),
-            }
-        }
-        _ => Err(options.invalid(
-            given[1],
-            format!("Only one of the following options can be specified for Kafka source: {keys}. See the docs for more details."),
-        )),
-    }
-}
-
-/// Spark's `JavaUtils.timeStringAsMs`: `15m`, `30s`, `500ms`, `1h`, `2d`, or plain ms.
-fn parse_time_string(text: &str) -> Option<Duration> {
-    let t = text.trim().to_ascii_lowercase();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (n, unit) = t.split_at(split);
-    let n: u64 = n.parse().ok()?;
-    let ms = match unit.trim() {
-        "" | "ms" => n,
-        "s" => n * 1000,
-        "m" | "min" => n * 60_000,
-        "h" => n * 3_600_000,
-        "d" => n * 86_400_000,
-        "us" => n / 1000,
-        _ => return None,
-    };
-    Some(Duration::from_millis(ms))
-}
-
 impl Inner {
     fn source_error(&self, message: impl Into<String>) -> Error {
         Error::Source {
@@ -387,195 +122,15 @@ impl Inner {
         }
     }
 
-    fn metadata_client(&mut self) -> Result<&KafkaConsumer> {
-        if self.metadata.is_none() {
-            let what = format!("a client for '{}'", self.settings.bootstrap);
-            self.metadata = Some(consumer(&self.config, &what)?);
-        }
-        self.metadata
-            .as_ref()
-            .ok_or_else(|| self.source_error("no metadata client"))
-    }
-
-    /// The topics and partitions to read now, from the broker's metadata (at most every
-    /// [`DISCOVERY_EVERY`]).
-    fn discover(&mut self, force: bool) -> Result<()> {
-        if !force
-            && self
-                .last_discovery
-                .is_some_and(|t| t.elapsed() < DISCOVERY_EVERY)
-        {
-            return Ok(());
-        }
-        let bootstrap = self.settings.bootstrap.clone();
-        let metadata = match self.metadata_client()?.fetch_metadata(None, ADMIN_TIMEOUT) {
-            Ok(m) => m,
-            Err(e) => {
-                // The broker may be restarting: keep what is known and try again next trigger.
-                warn!("kafka: cannot fetch metadata from '{bootstrap}': {e}; retrying");
-                return Ok(());
-            }
-        };
-        self.last_discovery = Some(Instant::now());
-        let mut found: BTreeMap<String, Vec<i32>> = BTreeMap::new();
-        for topic in metadata.topics() {
-            if topic.error().is_some() {
-                continue;
-            }
-            let name = topic.name();
-            let wanted: Option<Vec<i32>> = match &self.settings.strategy {
-                Strategy::Subscribe(topics) => topics
-                    .iter()
-                    .any(|t| t == name)
-                    .then(|| topic.partitions().iter().map(|p| p.id()).collect()),
-                Strategy::Pattern(_, regex) => regex
-                    .is_match(name)
-                    .then(|| topic.partitions().iter().map(|p| p.id()).collect()),
-                Strategy::Assign(tps) => {
-                    let ps: Vec<i32> = tps
-                        .iter()
-                        .filter(|(t, p)| {
-                            t == name && topic.partitions().iter().any(|m| m.id() == *p)
-                        })
-                        .map(|(_, p)| *p)
-                        .collect();
-                    (!ps.is_empty()).then_some(ps)
-                }
-            };
-            if let Some(mut ps) = wanted {
-                ps.sort_unstable();
-                found.insert(name.to_string(), ps);
-            }
-        }
-        drop(metadata);
-        let expected: Vec<String> = match &self.settings.strategy {
-            Strategy::Subscribe(topics) => topics.clone(),
-            Strategy::Assign(tps) => tps.iter().map(|(t, _)| t.clone()).collect(),
-            Strategy::Pattern(..) => Vec::new(),
-        };
-        for topic in expected {
-            if !found.contains_key(&topic) && self.warned_missing.insert(topic.clone()) {
-                warn!(
-                    "kafka: topic '{topic}' does not exist on '{bootstrap}' yet; waiting for it (create it with `kindling topics create {topic} --bootstrap-servers {bootstrap}`)"
-                );
-            }
-        }
-        // Partitions that were read and are gone: their topic was deleted.
-        let gone: Vec<String> = self
-            .known
-            .iter()
-            .flat_map(|(t, ps)| {
-                ps.iter()
-                    .filter(|p| !found.get(t).is_some_and(|f| f.contains(p)))
-                    .map(move |p| format!("{t}-{p}"))
-            })
-            .collect();
-        if !gone.is_empty() {
-            self.report(vec![DataLoss {
-                kind: "PARTITIONS_DELETED",
-                reason: format!("Partitions: {} are gone.", gone.join(", ")),
-            }])?;
-            for t in self.known.keys() {
-                if !found.contains_key(t) {
-                    self.readers.remove(t);
-                }
-            }
-        }
-        self.known = found;
-        Ok(())
-    }
-
-    /// Fails on data losses (`failOnDataLoss=true`), or logs them.
-    fn report(&self, losses: Vec<DataLoss>) -> Result<()> {
-        for loss in losses {
-            let text = format!(
-                "[KAFKA_DATA_LOSS.{}] Some data may have been lost because they are not available in Kafka any more; either the data was aged out by Kafka or the topic may have been deleted before all the data in the topic was processed. If you don't want your streaming query to fail on such cases, set the source option failOnDataLoss to false. Reason: {}",
-                loss.kind, loss.reason
-            );
-            if self.settings.fail_on_data_loss {
-                return Err(self.source_error(format!("{text} SQLSTATE: 22000")));
-            }
-            warn!(
-                "{} (failOnDataLoss is false: going on)",
-                text.replace(
-                    "If you don't want your streaming query to fail on such cases, set the source option failOnDataLoss to false. ",
-                    ""
-                )
-            );
-        }
-        Ok(())
-    }
-
-    fn check_losses(&mut self) -> Result<()> {
-        let losses: Vec<DataLoss> = self
-            .readers
-            .values_mut()
-            .flat_map(TopicReader::take_losses)
-            .collect();
-        self.report(losses)
-    }
-
-    /// The earliest offset of `tp` (the broker's low watermark).
-    fn earliest(&mut self, tp: &TopicPartition) -> Result<i64> {
-        let (low, _) = self
-            .metadata_client()?
-            .fetch_watermarks(&tp.0, tp.1, ADMIN_TIMEOUT)
-            .map_err(|e| {
-                kafka_error(
-                    format!("fetching the earliest offset of {}-{}", tp.0, tp.1),
-                    e,
-                )
-            })?;
-        Ok(low.max(0))
-    }
-
-    /// The latest offset of each of `tps`: read to the partitions' end (a broker's offset
-    /// query may be behind), starting from its answer as a hint.
-    fn latest(&mut self, tps: &[TopicPartition]) -> Result<BTreeMap<TopicPartition, i64>> {
-        let mut hints: BTreeMap<String, BTreeMap<i32, i64>> = BTreeMap::new();
-        for tp in tps {
-            let (low, high) = self
-                .metadata_client()?
-                .fetch_watermarks(&tp.0, tp.1, ADMIN_TIMEOUT)
-                .map_err(|e| {
-                    kafka_error(
-                        format!("fetching the latest offset of {}-{}", tp.0, tp.1),
-                        e,
-                    )
-                })?;
-            hints
-                .entry(tp.0.clone())
-                .or_default()
-                .insert(tp.1, (high - 1).max(low).max(0));
-        }
-        let deadline = Instant::now() + self.settings.poll_timeout;
-        let mut latest = BTreeMap::new();
-        for (topic, hint) in hints {
-            let mut probe = TopicReader::try_new(&topic, &self.config, true)?;
-            probe.assign(&hint)?;
-            probe.wait_caught_up(deadline);
-            if !probe.caught_up() {
-                return Err(self.source_error(format!(
-                    "timed out finding the latest offsets of topic '{topic}' after {} ms; is the broker up? (raise kafkaConsumer.pollTimeoutMs)",
-                    self.settings.poll_timeout.as_millis()
-                )));
-            }
-            for (p, o) in probe.positions() {
-                latest.insert((topic.clone(), p), o);
-            }
-        }
-        Ok(latest)
-    }
-
     /// Decides the first batch's start for the partitions known now (startingOffsets), unless
     /// it is already decided or logged in `sources/0/0`.
     fn ensure_initial(&mut self) -> Result<()> {
         if self.initial.is_some() {
             return Ok(());
         }
-        if let Some((dir, _)) = &self.log {
-            let path = dir.join("0");
-            if let Ok(text) = std::fs::read_to_string(&path) {
+        if let Some(log) = &self.log {
+            let path = log.path(0);
+            if let Some(text) = log.get(0)? {
                 let json = text.strip_prefix("v1\n").unwrap_or(&text);
                 let value: serde_json::Value =
                     serde_json::from_str(json).map_err(|e| Error::Checkpoint {
@@ -642,9 +197,9 @@ impl Inner {
             }
         }
         let initial = KafkaOffsets(initial);
-        if let Some((dir, durable)) = &self.log {
+        if let Some(log) = &self.log {
             let text = format!("v1\n{}", initial.to_source_offset());
-            crate::engine::checkpoint::write_atomically(&dir.join("0"), text.as_bytes(), *durable)?;
+            log.add(0, text.as_bytes())?;
         }
         self.initial = Some(initial);
         Ok(())
@@ -876,76 +431,6 @@ impl Inner {
     }
 }
 
-/// Builds the source's Arrow columns from records.
-struct RowsBuilder {
-    key: BinaryBuilder,
-    value: BinaryBuilder,
-    topic: StringBuilder,
-    partition: Int32Builder,
-    offset: Int64Builder,
-    timestamp: TimestampMicrosecondBuilder,
-    timestamp_type: Int32Builder,
-    headers: Option<ListBuilder<StructBuilder>>,
-}
-
-impl RowsBuilder {
-    fn new(include_headers: bool) -> Self {
-        RowsBuilder {
-            key: BinaryBuilder::new(),
-            value: BinaryBuilder::new(),
-            topic: StringBuilder::new(),
-            partition: Int32Builder::new(),
-            offset: Int64Builder::new(),
-            timestamp: TimestampMicrosecondBuilder::new().with_timezone("UTC"),
-            timestamp_type: Int32Builder::new(),
-            headers: include_headers
-                .then(|| ListBuilder::new(StructBuilder::from_fields(header_fields(), 0))),
-        }
-    }
-
-    fn extend(&mut self, topic: &str, partition: i32, records: Vec<&Record>) {
-        for r in records {
-            self.key.append_option(r.key.as_deref());
-            self.value.append_option(r.value.as_deref());
-            self.topic.append_value(topic);
-            self.partition.append_value(partition);
-            self.offset.append_value(r.offset);
-            self.timestamp
-                .append_value(r.timestamp_ms.saturating_mul(1000));
-            self.timestamp_type.append_value(r.timestamp_type);
-            if let Some(list) = &mut self.headers {
-                let entries = list.values();
-                for (k, v) in r.headers.iter().flatten() {
-                    if let Some(b) = entries.field_builder::<StringBuilder>(0) {
-                        b.append_value(k);
-                    }
-                    if let Some(b) = entries.field_builder::<BinaryBuilder>(1) {
-                        b.append_option(v.as_deref());
-                    }
-                    entries.append(true);
-                }
-                list.append(true);
-            }
-        }
-    }
-
-    fn finish(mut self, schema: SchemaRef) -> Result<RecordBatch> {
-        let mut columns: Vec<ArrayRef> = vec![
-            Arc::new(self.key.finish()),
-            Arc::new(self.value.finish()),
-            Arc::new(self.topic.finish()),
-            Arc::new(self.partition.finish()),
-            Arc::new(self.offset.finish()),
-            Arc::new(self.timestamp.finish()),
-            Arc::new(self.timestamp_type.finish()),
-        ];
-        if let Some(mut headers) = self.headers {
-            columns.push(Arc::new(headers.finish()));
-        }
-        Ok(RecordBatch::try_new(schema, columns)?)
-    }
-}
-
 fn parse_offset(offset: Option<&SourceOffset>, description: &str) -> Result<Option<KafkaOffsets>> {
     offset
         .map(|o| {
@@ -1013,8 +498,8 @@ impl MicroBatchSource for KafkaSource {
         self.identity.clone()
     }
 
-    fn attach(&mut self, dir: &std::path::Path, durable: bool) -> Result<()> {
-        lock(&self.inner, &self.description)?.log = Some((dir.to_path_buf(), durable));
+    fn attach(&mut self, log: crate::fs::MetadataLog) -> Result<()> {
+        lock(&self.inner, &self.description)?.log = Some(log);
         Ok(())
     }
 
@@ -1054,6 +539,8 @@ fn lock<'a>(
 #[cfg(test)]
 mod tests {
     #![expect(clippy::unwrap_used)]
+    use super::options::parse_time_string;
+    use super::reader::Record;
     use super::*;
 
     fn opts(pairs: &[(&str, &str)]) -> Options {

@@ -77,7 +77,7 @@ impl ScalarUDFImpl for SparkCastToString {
                     builder.append_null();
                 } else {
                     text.clear();
-                    crate::sink::pretty::write_cell(arrays[0].as_ref(), i, &mut text);
+                    crate::spark_text::write_cell(arrays[0].as_ref(), i, &mut text);
                     builder.append_value(&text);
                 }
             }

@@ -95,7 +95,7 @@ pub(super) fn compact(json: &str) -> String {
         if number.contains(['.', 'e', 'E'])
             && let Ok(x) = number.parse::<f64>()
         {
-            crate::sink::pretty::java_double(x, out);
+            crate::spark_text::java_double(x, out);
         } else {
             out.push_str(number);
         }
@@ -137,7 +137,7 @@ pub(super) fn render(value: &RawValue) -> Option<String> {
         b'-' | b'0'..=b'9' if text.contains(['.', 'e', 'E']) => {
             let number: f64 = text.parse().ok()?;
             let mut out = String::new();
-            crate::sink::pretty::java_double(number, &mut out);
+            crate::spark_text::java_double(number, &mut out);
             Some(out)
         }
         _ => Some(text.to_string()),

@@ -1,4 +1,5 @@
-//! Cell text as Spark's `ToPrettyString` renders it for `show()`: `NULL`, Java's double
+//! Values as Spark writes them as text, shared by the console sink and SQL's casts and names:
+//! cell text as Spark's `ToPrettyString` renders it for `show()`: `NULL`, Java's double
 //! format, hex binaries, `[a, b]` arrays, `{a, 1}` structs, `{k -> v}` maps, timestamps in the
 //! session time zone (UTC) with trailing zeros of the fraction dropped.
 

@@ -1,5 +1,5 @@
-//! [`OutputMode`]: which rows of the result table a sink receives (the rules for which queries
-//! each mode allows are in [`super::checker`]).
+//! [`OutputMode`]: which rows of the result table a sink receives. Which queries each mode
+//! allows is the engine's checker's business (`engine::checker`, over the logical plan).
 
 /// Which rows of the result table a sink receives each batch (Spark's `OutputMode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
