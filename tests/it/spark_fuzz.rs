@@ -12,13 +12,11 @@
 
 #![expect(clippy::unwrap_used, clippy::panic)]
 
-mod common;
-
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use common::{Compare, spark};
+use crate::common::{Compare, spark};
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 

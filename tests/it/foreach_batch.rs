@@ -4,9 +4,7 @@
 
 #![expect(clippy::unwrap_used, clippy::panic)]
 
-mod common;
-
-use common::process::{free_port, kindling, root};
+use crate::common::process::{free_port, kindling, root};
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};

@@ -7,13 +7,11 @@
 
 #![expect(clippy::unwrap_used, clippy::panic)]
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
-use common::{Compare, spark};
+use crate::common::{Compare, spark};
 use kindling::source::tweets::TweetGenerator;
 
 /// Lines Spark and a naive port disagree on.
@@ -135,7 +133,7 @@ fn kindling_prints_what_spark_prints() {
 }
 
 /// The expected rows in `tests/slt/spark` are still what Spark returns (they are compared with
-/// kindling by `tests/slt.rs`).
+/// kindling by `tests/it/slt.rs`).
 #[test]
 fn slt_expectations_are_sparks() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -3,17 +3,15 @@
 //! interactive shell driven through a real pseudo-terminal (prompt, streaming query, Ctrl-C,
 //! completion, background queries, history, Ctrl-D).
 //!
-//! Snapshots live in `tests/snapshots/`; after an intended change, review them with
-//! `INSTA_UPDATE=always cargo test --release --test repl` and `git diff`.
+//! Snapshots live in `tests/it/snapshots/`; after an intended change, review them with
+//! `INSTA_UPDATE=always cargo test --release --test it repl::` and `git diff`.
 
 #![expect(clippy::unwrap_used)]
 
-mod common;
-
 use std::process::Command;
 
-use common::broker::Broker;
-use common::process::{kindling, root};
+use crate::common::broker::Broker;
+use crate::common::process::{kindling, root};
 use insta_cmd::assert_cmd_snapshot;
 
 /// `kindling repl ARGS` in the repository root, without colour or history.

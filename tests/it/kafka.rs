@@ -4,17 +4,15 @@
 
 #![expect(clippy::unwrap_used, clippy::panic)]
 
-mod common;
-
 use std::io::Write;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::broker::Broker;
-use common::process::{free_port, kindling, reader_lines, spawn};
-use common::{Compare, compare_output};
+use crate::common::broker::Broker;
+use crate::common::process::{free_port, kindling, reader_lines, spawn};
+use crate::common::{Compare, compare_output};
 
 fn ok(out: &Output) -> String {
     assert!(

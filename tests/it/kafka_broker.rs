@@ -3,13 +3,11 @@
 
 #![expect(clippy::unwrap_used)]
 
-mod common;
-
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::Command;
 
-use common::process::free_port;
+use crate::common::process::free_port;
 
 fn script() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/kafka-broker.sh")

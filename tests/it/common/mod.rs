@@ -3,6 +3,7 @@
 //! inside a run of ties may show any of them. Shared by the golden and Spark-diff tests.
 
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 pub mod broker;
 pub mod process;

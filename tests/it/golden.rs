@@ -20,8 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
-mod common;
-use common::{Compare, compare_output};
+use crate::common::{Compare, compare_output};
 
 /// How a case's output is compared, and the exit code it must end with.
 fn directive(job: &str) -> (Compare, i32) {

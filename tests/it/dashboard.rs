@@ -6,9 +6,7 @@
 
 #![expect(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::process::{reader_lines, root};
+use crate::common::process::{reader_lines, root};
 
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::Receiver;
