@@ -12,7 +12,8 @@ use super::state::StateTable;
 use super::state_store::StateStore;
 use crate::error::{Error, Result};
 
-/// The rows a stream may still emit under its `LIMIT`, and their durable count.
+/// The rows a stream may still emit under its `LIMIT`, and their durable count (one value,
+/// versioned per batch like an aggregation's state, so a replayed batch counts from its start).
 pub(super) struct GlobalLimit {
     limit: usize,
     emitted: usize,
@@ -53,7 +54,7 @@ impl GlobalLimit {
             if !kept_before {
                 return Err(Error::IncompatibleRestart {
                     path: dir,
-                    message: "it has committed batches but no count of the rows its LIMIT let through (it was written by an older kindling), so a restart could emit them again; use a new checkpointLocation".to_string(),
+                    message: "it has committed batches but no count of the rows its LIMIT let through (it was written by an older kindling), so a restart could emit them again; start from a new checkpointLocation".to_string(),
                 });
             }
             store.load(version, &mut self.state, 0)?;

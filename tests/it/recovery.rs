@@ -143,6 +143,13 @@ fn setup(tmp: &Path, name: &str) -> (Run, PathBuf) {
     (Run { job: job_path }, output)
 }
 
+/// The committed output of an uninterrupted run over the inputs in `tmp`.
+fn reference_output(tmp: &Path) -> Vec<(u64, String)> {
+    let (run, output) = setup(tmp, "reference");
+    assert!(run.run(None));
+    committed(&output)
+}
+
 fn assert_same_output(reference: &[(u64, String)], got: &[(u64, String)], output: &Path) {
     let ids: Vec<u64> = got.iter().map(|(id, _)| *id).collect();
     assert_eq!(
@@ -168,9 +175,7 @@ fn assert_same_output(reference: &[(u64, String)], got: &[(u64, String)], output
 #[test]
 fn crashes_at_every_point_lose_and_duplicate_nothing() {
     let tmp = tempfile::tempdir().unwrap();
-    let (reference_run, reference_out) = setup(tmp.path(), "reference");
-    assert!(reference_run.run(None));
-    let reference = committed(&reference_out);
+    let reference = reference_output(tmp.path());
     assert_eq!(reference.len() as u64, FILES);
 
     let (run, output) = setup(tmp.path(), "crashy");
@@ -200,9 +205,7 @@ fn crashes_at_every_point_lose_and_duplicate_nothing() {
 #[test]
 fn sigint_and_sigterm_stop_cleanly_and_restarts_replay_nothing() {
     let tmp = tempfile::tempdir().unwrap();
-    let (reference_run, reference_out) = setup(tmp.path(), "reference");
-    assert!(reference_run.run(None));
-    let reference = committed(&reference_out);
+    let reference = reference_output(tmp.path());
 
     let (run, output) = setup(tmp.path(), "signalled");
     for (n, signal, code) in [(2, "INT", 130), (1, "TERM", 143), (2, "TERM", 143)] {
@@ -223,9 +226,7 @@ fn sigint_and_sigterm_stop_cleanly_and_restarts_replay_nothing() {
 #[test]
 fn sigkill_mid_run_and_restart_repeatedly() {
     let tmp = tempfile::tempdir().unwrap();
-    let (reference_run, reference_out) = setup(tmp.path(), "reference");
-    assert!(reference_run.run(None));
-    let reference = committed(&reference_out);
+    let reference = reference_output(tmp.path());
 
     let (run, output) = setup(tmp.path(), "killed");
     let mut rng = Pcg64Mcg::seed_from_u64(11);
