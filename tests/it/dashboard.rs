@@ -92,19 +92,39 @@ fn the_demo_page_draws_the_jobs_top_tags_live() {
         "{shown}"
     );
 
-    // The job's own top tag: the first row of the tables the console sink printed so far.
+    // The job's own top tags: the rows of the last table the console sink printed that share
+    // its first row's count (tied tags may come in any order, in Spark as here).
     let printed: Vec<String> = out.try_iter().collect();
-    let top_rows: Vec<&String> = printed
+    let header = printed
         .iter()
-        .enumerate()
-        .filter(|(i, _)| {
-            *i >= 3 && printed[i - 1].starts_with('+') && printed[i - 2].starts_with("|tag")
-        })
-        .map(|(_, l)| l)
+        .rposition(|l| l.starts_with("|tag"))
+        .expect("the console printed a ranking");
+    let cells = |line: &str| -> (String, String) {
+        let mut cells = line
+            .trim_matches('|')
+            .split('|')
+            .map(|c| c.trim().to_string());
+        (
+            cells.next().unwrap_or_default(),
+            cells.next().unwrap_or_default(),
+        )
+    };
+    let rows: Vec<(String, String)> = printed[header + 2..]
+        .iter()
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| cells(l))
         .collect();
-    let job_top = top_rows.last().expect("the console printed a ranking");
-    let job_top = job_top.trim_matches('|').split('|').next().unwrap().trim();
-    assert_eq!(shown["topTag"], job_top, "{printed:?}");
+    let top_count = &rows.first().expect("the ranking has rows").1;
+    let job_top: Vec<&str> = rows
+        .iter()
+        .filter(|(_, count)| count == top_count)
+        .map(|(tag, _)| tag.as_str())
+        .collect();
+    let shown_top = shown["topTag"].as_str().unwrap();
+    assert!(
+        job_top.contains(&shown_top),
+        "{shown_top} not among {job_top:?}: {printed:?}"
+    );
     assert!(std::fs::metadata(&screenshot).unwrap().len() > 10_000);
 
     kill(&demo, "INT");
