@@ -8,7 +8,7 @@ use std::process::{Command, Output, Stdio};
 
 fn kindling(args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kindling"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(crate::common::process::manifest_dir())
         .args(args)
         .env("KINDLING_LOG", "error")
         .stdin(Stdio::piped())
@@ -176,7 +176,7 @@ fn a_failing_batch_exits_1() {
 fn ctrl_c_stops_the_job_cleanly_after_its_batch() {
     use std::io::{BufRead, BufReader};
     let mut child = Command::new(env!("CARGO_BIN_EXE_kindling"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(crate::common::process::manifest_dir())
         .args([
             "submit",
             "jobs/hashtag_ranking_demo.toml",

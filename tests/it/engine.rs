@@ -15,7 +15,7 @@ use kindling::source::tweets::TweetGenerator;
 use kindling::{JobPlan, Session};
 
 fn job(toml: &str, overrides: &[(&str, &str)]) -> JobPlan {
-    job_in(toml, overrides, env!("CARGO_MANIFEST_DIR"))
+    job_in(toml, overrides, crate::common::process::manifest_dir())
 }
 
 fn job_in(toml: &str, overrides: &[(&str, &str)], base: &str) -> JobPlan {
@@ -99,10 +99,9 @@ fn string_int_rows(batches: &[RecordBatch]) -> Vec<(String, i64)> {
 async fn demo_query_over_bounded_tweets_matches_a_direct_count() {
     // Unpaced and finite: all 3000 tweets exist at start, 1000 per batch.
     let plan = job_in(
-        &std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/jobs/hashtag_ranking_demo.toml"
-        ))
+        &std::fs::read_to_string(
+            crate::common::process::root().join("jobs/hashtag_ranking_demo.toml"),
+        )
         .unwrap(),
         &[
             ("sink.format", "memory"),
@@ -112,7 +111,7 @@ async fn demo_query_over_bounded_tweets_matches_a_direct_count() {
             ("source.options.rowsPerBatch", "1000"),
             ("source.options.seed", "7"),
         ],
-        concat!(env!("CARGO_MANIFEST_DIR"), "/jobs"),
+        &format!("{}/jobs", crate::common::process::manifest_dir()),
     );
     let session = Session::new();
     let mut query = session.start(&plan.queries[0]).await.unwrap();

@@ -153,7 +153,7 @@ fn run_case(case: &Path, golden: &Path, update: bool) -> Result<(), String> {
 
 #[test]
 fn golden_jobs() {
-    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let golden = Path::new(crate::common::process::manifest_dir()).join("tests/golden");
     let update = std::env::var_os("KINDLING_UPDATE_GOLDEN").is_some();
     let mut cases: Vec<PathBuf> = std::fs::read_dir(&golden)
         .unwrap()

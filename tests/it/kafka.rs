@@ -89,8 +89,8 @@ fn batches(stdout: &str) -> usize {
 fn produced_tweets_rank_exactly_like_the_text_source() {
     let broker = Broker::start();
     broker.create_topic("test", 2);
-    let input =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/spark_complete_allrows/input");
+    let input = Path::new(crate::common::process::manifest_dir())
+        .join("tests/golden/spark_complete_allrows/input");
     for part in ["part-00000.txt", "part-00001.txt"] {
         broker.produce_file("test", input.join(part).to_str().unwrap());
     }

@@ -10,7 +10,7 @@ use std::process::Command;
 use crate::common::process::free_port;
 
 fn script() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/kafka-broker.sh")
+    Path::new(crate::common::process::manifest_dir()).join("scripts/kafka-broker.sh")
 }
 
 #[test]

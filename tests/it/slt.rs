@@ -93,7 +93,7 @@ fn slt_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 #[tokio::test]
 async fn spark_functions_match_spark() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/slt/spark");
+    let root = Path::new(crate::common::process::manifest_dir()).join("tests/slt/spark");
     let mut files = Vec::new();
     slt_files(&root, &mut files);
     files.sort();

@@ -69,7 +69,7 @@ fn compare_mode(job: &str) -> (Compare, bool) {
 
 #[test]
 fn kindling_prints_what_spark_prints() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = Path::new(crate::common::process::manifest_dir());
     let work = tempfile::tempdir().unwrap();
     let input = work.path().join("input");
     std::fs::create_dir(&input).unwrap();
@@ -136,7 +136,7 @@ fn kindling_prints_what_spark_prints() {
 /// kindling by `tests/it/slt.rs`).
 #[test]
 fn slt_expectations_are_sparks() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = Path::new(crate::common::process::manifest_dir());
     let out = Command::new(root.join("scripts/spark-env.sh"))
         .arg("python")
         .arg(root.join("scripts/spark_slt.py"))

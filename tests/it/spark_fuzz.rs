@@ -428,7 +428,7 @@ fn job(name: &str, input: &Path, sql: &str, mode: &str) -> String {
 
 #[test]
 fn kindling_answers_generated_queries_as_spark_does() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = Path::new(crate::common::process::manifest_dir());
     let seed: u64 = std::env::var("KINDLING_FUZZ_SEED")
         .ok()
         .and_then(|s| s.parse().ok())

@@ -90,5 +90,5 @@ impl Drop for Broker {
 }
 
 fn script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/kafka-broker.sh")
+    Path::new(crate::common::process::manifest_dir()).join("scripts/kafka-broker.sh")
 }

@@ -9,9 +9,19 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 
+/// The repository root, as `cargo test` says it at run time. The compile-time value can name
+/// another clone when a test binary in a shared target directory is reused.
+pub fn manifest_dir() -> &'static str {
+    static DIR: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string())
+    })
+}
+
 /// The repository root.
 pub fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    Path::new(manifest_dir())
 }
 
 /// A loopback port free now, distinct from every other this process handed out, and below
