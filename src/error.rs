@@ -194,19 +194,6 @@ impl Error {
         }
     }
 
-    /// A sink's failure caused by `cause`.
-    pub fn in_sink(
-        sink: impl Into<String>,
-        message: impl Into<String>,
-        cause: impl Into<Cause>,
-    ) -> Self {
-        Error::Sink {
-            sink: sink.into(),
-            message: message.into(),
-            cause: Some(cause.into()),
-        }
-    }
-
     /// A bug in kindling.
     pub fn internal(message: impl Into<String>) -> Self {
         Error::Internal {

@@ -213,9 +213,28 @@ impl std::fmt::Debug for DashboardState {
 impl DashboardServer {
     /// Binds `addr` (port 0 picks a free one) and serves `state` until stopped.
     pub async fn start(addr: &str, state: DashboardState) -> Result<Self> {
-        let (addr, task) = serve(addr, state.clone(), state.closed()).await?;
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+            Error::Usage(format!(
+                "cannot listen on '{addr}': {e}; pick another address with --bind (e.g. 127.0.0.1:8051)"
+            ))
+        })?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| Error::io(format!("reading the address of '{addr}'"), e))?;
+        let app = router(state.clone());
+        let shutdown = state.closed();
+        // The server ends when the state closes, which `stop` and `drop` do.
+        #[expect(clippy::disallowed_methods)]
+        let task = tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+            {
+                tracing::error!("dashboard server failed: {e}");
+            }
+        });
         Ok(DashboardServer {
-            addr,
+            addr: local,
             state,
             task: Some(task),
         })
@@ -251,33 +270,4 @@ impl Drop for DashboardServer {
             task.abort();
         }
     }
-}
-
-/// Binds `addr` and serves the dashboard until `shutdown` resolves; returns the bound address
-/// (port 0 picks a free one) once listening, with the server's task.
-async fn serve(
-    addr: &str,
-    state: DashboardState,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
-        Error::Usage(format!(
-            "cannot listen on '{addr}': {e}; pick another address with --bind (e.g. 127.0.0.1:8051)"
-        ))
-    })?;
-    let local = listener
-        .local_addr()
-        .map_err(|e| Error::io(format!("reading the address of '{addr}'"), e))?;
-    let app = router(state);
-    // The server ends on `shutdown`, which its owner triggers when it stops.
-    #[expect(clippy::disallowed_methods)]
-    let task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
-            tracing::error!("dashboard server failed: {e}");
-        }
-    });
-    Ok((local, task))
 }

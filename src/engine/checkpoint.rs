@@ -6,7 +6,7 @@
 //! restarted query resumes. Every file is written crash-safely (temp file, fsync, rename,
 //! fsync of the directory); a torn last file is treated as never written.
 
-use crate::fs::write_atomically;
+use crate::fs::{MetadataLog, write_atomically};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -136,20 +136,10 @@ impl Checkpoint {
     /// Batch ids present in `offsets/` or `commits/`, ascending; a torn (empty or unreadable)
     /// newest file is removed, as if it had never been written.
     fn log_entries(&self, log: &str) -> Result<Vec<u64>> {
-        let dir = self.dir.join(log);
-        let mut ids: Vec<u64> = std::fs::read_dir(&dir)
-            .map_err(|e| {
-                Error::io(
-                    format!("reading checkpoint directory '{}'", dir.display()),
-                    e,
-                )
-            })?
-            .filter_map(|e| e.ok())
-            .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u64>().ok()))
-            .collect();
-        ids.sort_unstable();
+        let log = MetadataLog::open(self.dir.join(log), self.durable)?;
+        let mut ids = log.ids()?;
         if let Some(&last) = ids.last() {
-            let path = dir.join(last.to_string());
+            let path = log.path(last);
             // Only a file this process could have torn is removed: one that reads but is cut
             // short. A file that cannot be read at all is an error, never deleted.
             let bytes = std::fs::read(&path).map_err(|e| {

@@ -84,12 +84,6 @@ impl QueryShared {
             .is_ok_and(|r| r.committed >= n)
     }
 
-    /// Waits until the query has ended.
-    async fn wait_for_end(&self) {
-        let mut rx = self.run.subscribe();
-        let _ = rx.wait_for(|r| r.ended).await;
-    }
-
     pub(crate) fn publish(&self, progress: QueryProgress) {
         let mut recent = self.progress.lock().unwrap_or_else(|p| p.into_inner());
         if recent.len() == RECENT_PROGRESS {
@@ -145,11 +139,6 @@ impl QueryWatch {
     /// Whether the query is still running.
     pub fn is_active(&self) -> bool {
         self.shared.is_active()
-    }
-
-    /// Waits until the query has stopped, finished or failed.
-    pub async fn wait_for_end(&self) {
-        self.shared.wait_for_end().await
     }
 }
 
