@@ -8,6 +8,8 @@ pub(crate) mod signal;
 pub mod submit;
 pub mod topics;
 
+use std::process::ExitCode;
+
 use clap::{Parser, Subcommand};
 
 /// A Spark-compatible streaming job runner.
@@ -37,8 +39,36 @@ pub enum Command {
     Demo(dashboard::DashboardArgs),
 }
 
+/// The `kindling` program: sets up logging (`KINDLING_LOG`, a `tracing` filter; default
+/// `warn`), parses the arguments, runs the command on a multi-threaded runtime and returns
+/// its exit code.
+///
+/// The whole program is here rather than in `main.rs` so that its async code is compiled once,
+/// in this crate: a future polled in another crate (the binary) is compiled again there.
+pub fn main() -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KINDLING_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("Error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    ExitCode::from(runtime.block_on(run(cli)))
+}
+
 /// Runs the parsed command; returns the process exit code.
-pub async fn run(cli: Cli) -> u8 {
+async fn run(cli: Cli) -> u8 {
     let result = match cli.command {
         Command::Submit(args) => submit::run(args).await,
         Command::Repl(args) => repl::run(args).await,
