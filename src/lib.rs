@@ -13,33 +13,39 @@
 //! PySpark-shaped [`dataframe`] API; [`repl`] is the interactive shell over the same session;
 //! [`cli`] is the thin `kindling` command on top.
 //!
-//! Layers, each importing only those below it (the test in `src/layers.rs` keeps the rule):
-//! 1. [`error`], [`fault`], [`output_mode`], [`trigger`], [`spark_text`];
-//! 2. [`fs`] (atomic writes, metadata logs, the clock) and [`options`]; then [`kafka`]'s client;
-//! 3. [`sql`] and [`source`]; then [`sink`] (whose `foreach_batch` runs SQL);
-//! 4. [`engine`] (micro-batches, state, checkpoint, query handles);
-//! 5. [`job`] (job files, validated into plans); then [`session`];
-//! 6. [`dataframe`], [`dashboard`], [`repl`]; then [`cli`].
+//! The layers are crates (in `crates/`), each depending only on those below it, so Cargo
+//! itself keeps every arrow pointing down, and independent layers compile in parallel:
+//! 1. `kindling-core`: [`error`], [`fault`], [`output_mode`], [`trigger`], [`spark_text`],
+//!    [`types`], then [`fs`] (atomic writes, metadata logs, the clock), [`options`] and
+//!    [`spark_errors`] (DataFusion's errors in Spark's words);
+//! 2. `kindling-kafka`: [`kafka`], the Kafka client;
+//! 3. `kindling-sql`: [`sql`]; `kindling-source`: [`source`];
+//! 4. `kindling-sink`: [`sink`];
+//! 5. `kindling-engine`: [`engine`] (micro-batches, state, checkpoint, query handles);
+//! 6. `kindling-dashboard`: [`dashboard`];
+//! 7. this crate, whose modules keep their own order (the test in `src/layers.rs`): [`job`]
+//!    (job files, validated into plans); then [`session`]; then [`dataframe`] and [`repl`];
+//!    then [`cli`].
+//!
+//! The lower crates are re-exported here under their module names, so `kindling::sql`,
+//! `kindling::engine` and the rest are one API.
+
+pub use kindling_core::{
+    error, fault, fs, options, output_mode, spark_errors, spark_text, trigger, types,
+};
+pub use kindling_dashboard as dashboard;
+pub use kindling_engine as engine;
+pub use kindling_kafka as kafka;
+pub use kindling_sink as sink;
+pub use kindling_source as source;
+pub use kindling_sql as sql;
 
 pub mod cli;
-pub mod dashboard;
 pub mod dataframe;
-pub mod engine;
-pub mod error;
-pub mod fault;
-pub mod fs;
 pub mod job;
-pub mod kafka;
 mod layers;
-pub mod options;
-pub mod output_mode;
 pub mod repl;
 pub mod session;
-pub mod sink;
-pub mod source;
-pub mod spark_text;
-pub mod sql;
-pub mod trigger;
 
 pub use engine::{OutputMode, QueryProgress, QueryStatus, StreamingQuery, Trigger};
 pub use error::{Error, Result};

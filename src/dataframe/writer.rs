@@ -116,7 +116,10 @@ impl DataStreamWriter {
         let custom = match self.foreach_batch {
             Some(f) => {
                 let schema = Arc::new(logical.schema().as_arrow().clone());
-                Some(Box::new(ForeachBatchSink::try_new(schema, f)?) as Box<dyn crate::sink::Sink>)
+                Some(
+                    Box::new(ForeachBatchSink::new(schema, f, crate::sql::new_session()?))
+                        as Box<dyn crate::sink::Sink>,
+                )
             }
             None => None,
         };

@@ -77,81 +77,80 @@ pub struct SinkPlan {
     pub hooks: Vec<HookPlan>,
 }
 
-impl HookPlan {
-    /// Validates one `[[sink.hooks]]`; `at` names it in messages (`sink.hooks.0`).
-    fn from_spec(spec: &HookSpec, at: &str) -> Result<Self, String> {
-        let on_error = |default: OnError| match spec.on_error.as_deref() {
-            None => Ok(default),
-            Some(v) if v.eq_ignore_ascii_case("fail") => Ok(OnError::Fail),
-            Some(v) if v.eq_ignore_ascii_case("log") => Ok(OnError::Log),
-            Some(v) => Err(format!(
-                "{at}.onError = '{v}': expected \"fail\" or \"log\""
-            )),
-        };
-        let only = |field: &str, present: bool, kind: &str| {
-            if present {
-                Err(format!(
-                    "{at}.{field} is not used by a '{kind}' hook; remove it"
-                ))
-            } else {
-                Ok(())
-            }
-        };
-        match spec.kind.as_str() {
-            "http" => {
-                only("command", spec.command.is_some(), "http")?;
-                let url = spec
-                    .url
-                    .clone()
-                    .ok_or_else(|| format!("{at}.url is required for an http hook, e.g. url = \"http://127.0.0.1:8050/update_data\""))?;
-                if !url.starts_with("http://") {
-                    return Err(format!(
-                        "{at}.url = '{url}': expected an http:// URL (https is not supported: put a local proxy in front)"
-                    ));
-                }
-                let body = match spec.body.as_deref() {
-                    None | Some("form") => HttpBody::Form,
-                    Some("json") => HttpBody::Json,
-                    Some(other) => {
-                        return Err(format!(
-                            "{at}.body = '{other}': expected \"form\" (the tutorial's fields) or \"json\""
-                        ));
-                    }
-                };
-                Ok(HookPlan::Http {
-                    url,
-                    top: spec.top.unwrap_or(10),
-                    body,
-                    on_error: on_error(OnError::Log)?,
-                    timeout: std::time::Duration::from_millis(spec.timeout_ms.unwrap_or(5000)),
-                    retries: spec.retries.unwrap_or(3),
-                })
-            }
-            "command" => {
-                for (field, present) in [
-                    ("url", spec.url.is_some()),
-                    ("top", spec.top.is_some()),
-                    ("body", spec.body.is_some()),
-                    ("timeoutMs", spec.timeout_ms.is_some()),
-                    ("retries", spec.retries.is_some()),
-                ] {
-                    only(field, present, "command")?;
-                }
-                let argv = spec.command.clone().unwrap_or_default();
-                if argv.is_empty() || argv[0].is_empty() {
-                    return Err(format!(
-                        "{at}.command is required for a command hook: the program and its arguments, e.g. command = [\"python3\", \"hook.py\"]"
-                    ));
-                }
-                Ok(HookPlan::Command {
-                    argv,
-                    on_error: on_error(OnError::Fail)?,
-                })
-            }
-            other => Err(format!(
-                "{at}.kind = '{other}' is not a hook kind; expected \"http\" or \"command\""
-            )),
+/// Validates one `[[sink.hooks]]` into its [`HookPlan`]; `at` names it in messages
+/// (`sink.hooks.0`).
+fn hook_plan(spec: &HookSpec, at: &str) -> Result<HookPlan, String> {
+    let on_error = |default: OnError| match spec.on_error.as_deref() {
+        None => Ok(default),
+        Some(v) if v.eq_ignore_ascii_case("fail") => Ok(OnError::Fail),
+        Some(v) if v.eq_ignore_ascii_case("log") => Ok(OnError::Log),
+        Some(v) => Err(format!(
+            "{at}.onError = '{v}': expected \"fail\" or \"log\""
+        )),
+    };
+    let only = |field: &str, present: bool, kind: &str| {
+        if present {
+            Err(format!(
+                "{at}.{field} is not used by a '{kind}' hook; remove it"
+            ))
+        } else {
+            Ok(())
         }
+    };
+    match spec.kind.as_str() {
+        "http" => {
+            only("command", spec.command.is_some(), "http")?;
+            let url = spec
+                .url
+                .clone()
+                .ok_or_else(|| format!("{at}.url is required for an http hook, e.g. url = \"http://127.0.0.1:8050/update_data\""))?;
+            if !url.starts_with("http://") {
+                return Err(format!(
+                    "{at}.url = '{url}': expected an http:// URL (https is not supported: put a local proxy in front)"
+                ));
+            }
+            let body = match spec.body.as_deref() {
+                None | Some("form") => HttpBody::Form,
+                Some("json") => HttpBody::Json,
+                Some(other) => {
+                    return Err(format!(
+                        "{at}.body = '{other}': expected \"form\" (the tutorial's fields) or \"json\""
+                    ));
+                }
+            };
+            Ok(HookPlan::Http {
+                url,
+                top: spec.top.unwrap_or(10),
+                body,
+                on_error: on_error(OnError::Log)?,
+                timeout: std::time::Duration::from_millis(spec.timeout_ms.unwrap_or(5000)),
+                retries: spec.retries.unwrap_or(3),
+            })
+        }
+        "command" => {
+            for (field, present) in [
+                ("url", spec.url.is_some()),
+                ("top", spec.top.is_some()),
+                ("body", spec.body.is_some()),
+                ("timeoutMs", spec.timeout_ms.is_some()),
+                ("retries", spec.retries.is_some()),
+            ] {
+                only(field, present, "command")?;
+            }
+            let argv = spec.command.clone().unwrap_or_default();
+            if argv.is_empty() || argv[0].is_empty() {
+                return Err(format!(
+                    "{at}.command is required for a command hook: the program and its arguments, e.g. command = [\"python3\", \"hook.py\"]"
+                ));
+            }
+            Ok(HookPlan::Command {
+                argv,
+                on_error: on_error(OnError::Fail)?,
+            })
+        }
+        other => Err(format!(
+            "{at}.kind = '{other}' is not a hook kind; expected \"http\" or \"command\""
+        )),
     }
 }
 
@@ -292,7 +291,7 @@ impl JobPlan {
                 .hooks
                 .iter()
                 .enumerate()
-                .map(|(h, spec)| HookPlan::from_spec(spec, &key(&format!("hooks.{h}"))))
+                .map(|(h, spec)| hook_plan(spec, &key(&format!("hooks.{h}"))))
                 .collect::<Result<Vec<_>, String>>()
                 .map_err(job_err)?;
             match (sink.format.as_str(), hooks.is_empty()) {

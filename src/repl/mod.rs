@@ -485,7 +485,7 @@ impl Shell {
             .map(|f| {
                 vec![
                     f.name().clone(),
-                    crate::sql::types::spark_type_name(f.data_type()),
+                    crate::types::spark_type_name(f.data_type()),
                     "NULL".to_string(),
                 ]
             })
@@ -601,7 +601,7 @@ fn query_error(err: DataFusionError) -> Error {
             Ok(inner) => query_error(inner),
             Err(shared) => Error::Sql {
                 job: JOB.to_string(),
-                message: crate::sql::errors::spark_message(&shared),
+                message: crate::spark_errors::spark_message(&shared),
             },
         },
         DataFusionError::ArrowError(arrow, _) => match *arrow {
@@ -612,7 +612,7 @@ fn query_error(err: DataFusionError) -> Error {
         },
         other => Error::Sql {
             job: JOB.to_string(),
-            message: crate::sql::errors::spark_message(&other),
+            message: crate::spark_errors::spark_message(&other),
         },
     }
 }
