@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what kindling needs on a fresh Debian machine (apt packages, when missing) and
 # builds the release binary. Safe to run again: it only installs what is missing.
+#   scripts/setup.sh                   # packages, then the build
+#   scripts/setup.sh --packages-only   # packages only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +21,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [ "${1:-}" = "--packages-only" ]; then
+  exit 0
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then
